@@ -1,0 +1,116 @@
+//! Which adapter serves an address, and why.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::AdapterCatalog;
+use crate::runtime::LoadedAdapter;
+
+/// The choice of adapter for an address, with the reason in words.
+#[derive(Debug, Clone, Serialize)]
+pub struct Detected {
+    /// What the user gave.
+    pub address: String,
+    /// The registry part, `host[:port]`.
+    pub registry: String,
+    /// The adapter's name.
+    pub implementation: String,
+    /// Why this adapter.
+    pub reason: String,
+    #[serde(skip)]
+    pub adapter: Arc<LoadedAdapter>,
+}
+
+/// Detection failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DetectError {
+    #[error("unknown container registry kind `{given}` (from {origin}); known kinds: auto, {known}")]
+    UnknownKind { given: String, origin: String, known: String },
+    #[error("no adapter claims {registry} and no fallback adapter is loaded; pass --repo-container-registry with one of: {known}")]
+    NoAdapter { registry: String, known: String },
+    #[error("`{0}` is not a registry address or repository")]
+    BadAddress(String),
+}
+
+/// The registry part of an address or repository by the distribution rule:
+/// the first component is a registry if it contains `.` or `:` or is
+/// `localhost`; otherwise the address is on Docker Hub (`docker.io`).
+pub fn registry_of(address: &str) -> Result<String, DetectError> {
+    let trimmed = address
+        .trim()
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    let first = trimmed.split('/').next().unwrap_or_default();
+    if first.is_empty() || first.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(DetectError::BadAddress(address.to_owned()));
+    }
+    let is_host = first.contains(['.', ':']) || first == "localhost";
+    Ok(if is_host { first.to_ascii_lowercase() } else { "docker.io".to_owned() })
+}
+
+impl AdapterCatalog {
+    /// Choose the adapter for `address`. `explicit` is the user's
+    /// `--repo-container-registry` (or its variable; `origin` says which);
+    /// `auto` or none means detect.
+    pub fn detect(&self, address: &str, explicit: Option<(&str, &str)>) -> Result<Detected, DetectError> {
+        let registry = registry_of(address)?;
+        let known = || self.names().join(", ");
+        let found = |adapter: &Arc<LoadedAdapter>, reason: String| Detected {
+            address: address.to_owned(),
+            registry: registry.clone(),
+            implementation: adapter.name().to_owned(),
+            reason,
+            adapter: adapter.clone(),
+        };
+        if let Some((kind, origin)) = explicit.filter(|(k, _)| !k.is_empty() && *k != "auto") {
+            return match self.get(kind) {
+                Some(adapter) => Ok(found(adapter, format!("chosen explicitly with {origin}={kind}"))),
+                None => Err(DetectError::UnknownKind {
+                    given: kind.to_owned(),
+                    origin: origin.to_owned(),
+                    known: known(),
+                }),
+            };
+        }
+        let host = registry.split(':').next().unwrap_or(&registry);
+        for entry in &self.entries {
+            for (pattern, matcher) in &entry.matchers {
+                if matcher.matches(&registry) || matcher.matches(host) {
+                    return Ok(found(
+                        &entry.adapter,
+                        format!("{registry} matches the {} adapter's address pattern `{pattern}`", entry.adapter.name()),
+                    ));
+                }
+            }
+        }
+        match self.all().find(|a| a.info().detection.fallback) {
+            Some(adapter) => Ok(found(
+                adapter,
+                format!(
+                    "no adapter claims {registry}, so the `{}` adapter serves it with the plain Docker Registry HTTP API v2",
+                    adapter.name()
+                ),
+            )),
+            None => Err(DetectError::NoAdapter { registry, known: known() }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::registry_of;
+
+    #[test]
+    fn registry_part_follows_distribution_rule() {
+        assert_eq!(registry_of("localhost:5000/app").ok().as_deref(), Some("localhost:5000"));
+        assert_eq!(registry_of("localhost/app").ok().as_deref(), Some("localhost"));
+        assert_eq!(registry_of("GHCR.io/acme/app").ok().as_deref(), Some("ghcr.io"));
+        assert_eq!(registry_of("acme/app").ok().as_deref(), Some("docker.io"));
+        assert_eq!(registry_of("ubuntu").ok().as_deref(), Some("docker.io"));
+        assert_eq!(registry_of("https://quay.io/").ok().as_deref(), Some("quay.io"));
+        assert!(registry_of("").is_err());
+        assert!(registry_of("a b/c").is_err());
+    }
+}

@@ -1,0 +1,56 @@
+//! What commands share: global flags, and the adapter engine and catalog,
+//! created only when a command needs them.
+
+use std::sync::{Arc, OnceLock};
+
+use anyhow::Context as _;
+
+use super::GlobalArgs;
+use crate::adapters::{AdapterCatalog, Detected};
+use crate::runtime::{AdapterEngine, ComponentCache, SandboxLimits};
+
+/// Shared state of one command run.
+pub struct CommandContext {
+    pub global: GlobalArgs,
+    catalog: OnceLock<Arc<AdapterCatalog>>,
+}
+
+impl CommandContext {
+    /// A context for these global flags.
+    pub fn new(global: GlobalArgs) -> Self {
+        Self {
+            global,
+            catalog: OnceLock::new(),
+        }
+    }
+
+    /// The adapter catalog, loading bundled adapters on first use (on a
+    /// blocking thread: compiling may take a moment the first time).
+    pub async fn catalog(&self) -> anyhow::Result<Arc<AdapterCatalog>> {
+        if let Some(c) = self.catalog.get() {
+            return Ok(c.clone());
+        }
+        let loaded = tokio::task::spawn_blocking(|| -> anyhow::Result<AdapterCatalog> {
+            let engine = AdapterEngine::new(SandboxLimits::default(), ComponentCache::user_default())
+                .map_err(anyhow::Error::msg)?;
+            Ok(AdapterCatalog::load_bundled(&engine)?)
+        })
+        .await
+        .context("loading adapters")??;
+        Ok(self.catalog.get_or_init(|| Arc::new(loaded)).clone())
+    }
+
+    /// The adapter for `address`, honouring `--repo-container-registry`.
+    pub async fn detect(&self, address: &str) -> anyhow::Result<Detected> {
+        let catalog = self.catalog().await?;
+        let explicit = self.global.repo_container_registry.as_deref().map(|kind| {
+            let origin = if std::env::var("REGENT_REPO_CONTAINER_REGISTRY").ok().as_deref() == Some(kind) {
+                "REGENT_REPO_CONTAINER_REGISTRY"
+            } else {
+                "--repo-container-registry"
+            };
+            (kind, origin)
+        });
+        Ok(catalog.detect(address, explicit)?)
+    }
+}

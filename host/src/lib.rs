@@ -1,0 +1,11 @@
+//! regent: publish container images to any registry under a clear naming
+//! scheme, and clean them up under declarative, audited policies.
+//!
+//! The host implements what every registry shares; what differs ships as
+//! sandboxed WebAssembly adapters (see [`runtime`] and `wit/adapter.wit`).
+
+pub mod adapters;
+pub mod cli;
+pub mod errors;
+pub mod runtime;
+pub mod tls;

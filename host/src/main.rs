@@ -1,0 +1,5 @@
+//! The `regent` command.
+
+fn main() -> std::process::ExitCode {
+    regent::cli::main()
+}

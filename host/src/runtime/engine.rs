@@ -1,0 +1,165 @@
+//! The one wasmtime engine, its linker, and the epoch ticker behind call deadlines.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine};
+
+use super::bindings::{Adapter, AdapterPre};
+use super::cache::ComponentCache;
+use super::error::LoadError;
+use super::host_imports::AdapterState;
+use super::limits::SandboxLimits;
+use super::loaded::{AdapterSource, LoadedAdapter};
+use super::session::{AdapterSession, SessionContext};
+
+/// The WIT package adapters are built against.
+pub const WIT_PACKAGE: &str = "regent:adapter";
+/// Versions of [`WIT_PACKAGE`] this host accepts (see `wit/adapter.wit` for the rule).
+pub const SUPPORTED_WIT_VERSIONS: &[&str] = &["0.1.0"];
+
+/// How often the engine's epoch advances; deadlines are rounded up to it.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Compiles and pre-instantiates adapters. Cheap to clone.
+#[derive(Clone)]
+pub struct AdapterEngine {
+    inner: Arc<Inner>,
+}
+
+pub(super) struct Inner {
+    pub engine: Engine,
+    pub linker: Linker<AdapterState>,
+    pub limits: SandboxLimits,
+    pub cache: ComponentCache,
+}
+
+impl AdapterEngine {
+    /// An engine with these limits and compile cache; starts the epoch ticker.
+    pub fn new(limits: SandboxLimits, cache: ComponentCache) -> Result<Self, String> {
+        let mut config = Config::new();
+        config.wasm_component_model(true).epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(|e| format!("starting wasmtime: {e}"))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| format!("linking WASI: {e}"))?;
+        Adapter::add_to_linker::<_, HasSelf<AdapterState>>(&mut linker, |state| state)
+            .map_err(|e| format!("linking the host interface: {e}"))?;
+        start_ticker(&engine);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                limits,
+                cache,
+            }),
+        })
+    }
+
+    /// The limits every instance runs under.
+    pub fn limits(&self) -> &SandboxLimits {
+        &self.inner.limits
+    }
+
+    /// Deadline of one call in epoch ticks.
+    pub(super) fn deadline_ticks(limits: &SandboxLimits) -> u64 {
+        let ticks = limits.call_deadline.as_millis().div_ceil(EPOCH_TICK.as_millis());
+        u64::try_from(ticks).unwrap_or(u64::MAX).max(1)
+    }
+
+    pub(super) fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// Compile (or load from the cache), check the WIT version, pre-instantiate,
+    /// and read and validate `info()`.
+    pub fn load(&self, source: AdapterSource, bytes: &[u8]) -> Result<LoadedAdapter, LoadError> {
+        let origin = source.to_string();
+        let digest = format!("sha256:{}", hex::encode(Sha256::digest(bytes)));
+        let component = match self.inner.cache.load(&self.inner.engine, &digest) {
+            Some(c) => c,
+            None => {
+                let c = Component::new(&self.inner.engine, bytes).map_err(|e| LoadError::Compile {
+                    origin: origin.clone(),
+                    message: format!("{e:#}"),
+                })?;
+                if let Err(message) = self.inner.cache.store(&self.inner.engine, &digest, &c) {
+                    eprintln!("regent: warning: could not cache the compiled adapter {origin}: {message}");
+                }
+                c
+            }
+        };
+        check_wit_version(&self.inner.engine, &component, &origin)?;
+        let pre = self
+            .inner
+            .linker
+            .instantiate_pre(&component)
+            .and_then(AdapterPre::new)
+            .map_err(|e| LoadError::Link {
+                origin: origin.clone(),
+                message: format!("{e:#}"),
+            })?;
+        let mut probe = AdapterSession::probe(self.clone(), pre.clone(), &origin);
+        let info = probe.info().map_err(|source| LoadError::Info {
+            origin: origin.clone(),
+            source,
+        })?;
+        super::validate::info(&info).map_err(|message| LoadError::InvalidInfo {
+            origin: origin.clone(),
+            message,
+        })?;
+        Ok(LoadedAdapter::new(self.clone(), pre, info, digest, source))
+    }
+
+    /// Start a session with one adapter for one command.
+    pub fn session(&self, adapter: Arc<LoadedAdapter>, context: SessionContext) -> AdapterSession {
+        AdapterSession::new(adapter, context)
+    }
+}
+
+/// Refuse components built against a contract version this host does not speak.
+fn check_wit_version(engine: &Engine, component: &Component, origin: &str) -> Result<(), LoadError> {
+    let ty = component.component_type();
+    let prefix = format!("{WIT_PACKAGE}/");
+    let mut found = Vec::new();
+    let names = ty.exports(engine).map(|(n, _)| n.to_owned()).chain(ty.imports(engine).map(|(n, _)| n.to_owned()));
+    for name in names {
+        if let Some(rest) = name.strip_prefix(&prefix) {
+            let version = rest.split_once('@').map(|(_, v)| v.to_owned()).unwrap_or_default();
+            found.push((rest.split('@').next().unwrap_or_default().to_owned(), version));
+        }
+    }
+    if !found.iter().any(|(iface, _)| iface == "registry") {
+        return Err(LoadError::NotAnAdapter { origin: origin.to_owned() });
+    }
+    if let Some((_, version)) = found.iter().find(|(_, v)| !SUPPORTED_WIT_VERSIONS.contains(&v.as_str())) {
+        return Err(LoadError::UnsupportedWitVersion {
+            origin: origin.to_owned(),
+            found: format!("{WIT_PACKAGE}@{}", if version.is_empty() { "(unversioned)" } else { version }),
+            supported: SUPPORTED_WIT_VERSIONS
+                .iter()
+                .map(|v| format!("{WIT_PACKAGE}@{v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    Ok(())
+}
+
+/// Advance the epoch every tick for as long as the engine lives.
+fn start_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    let spawned = std::thread::Builder::new()
+        .name("regent-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        });
+    if let Err(e) = spawned {
+        eprintln!("regent: warning: no deadline ticker ({e}); adapter calls have no time limit");
+    }
+}

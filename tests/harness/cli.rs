@@ -1,0 +1,38 @@
+//! Running the `regent` binary the way a user or a CI script would.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The `regent` binary: `$REGENT_BIN`, else `target/<profile>/regent` next to
+/// this test executable (`just test` builds it first).
+pub fn regent_bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("REGENT_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
+    let bin = profile_dir.join("regent");
+    assert!(bin.is_file(), "{} is missing: run `cargo build -p regent` (just test does)", bin.display());
+    bin
+}
+
+/// A `regent` command with a private cache dir and no inherited registry settings.
+pub fn regent(cache_dir: &std::path::Path) -> Command {
+    let mut command = Command::new(regent_bin());
+    command
+        .env("REGENT_CACHE_DIR", cache_dir)
+        .env_remove("REGENT_REPO_CONTAINER_REGISTRY");
+    command
+}
+
+/// Run and return the output, failing the test with stderr if it did not succeed.
+pub fn success(command: &mut Command) -> Output {
+    let output = command.output().expect("run regent");
+    assert!(
+        output.status.success(),
+        "regent failed ({}):\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
