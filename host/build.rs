@@ -7,7 +7,10 @@ use std::path::PathBuf;
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let workspace = manifest_dir.parent().expect("host/ sits in the workspace").to_path_buf();
+    let workspace = manifest_dir
+        .parent()
+        .expect("host/ sits in the workspace")
+        .to_path_buf();
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
     println!("cargo:rerun-if-changed=build.rs");
     let lock = workspace.join("Cargo.lock");
@@ -38,5 +41,9 @@ fn locked_version(lock: &str, package: &str) -> Option<String> {
     let needle = format!("name = \"{package}\"\n");
     let at = lock.find(&needle)? + needle.len();
     let line = lock[at..].lines().next()?;
-    Some(line.strip_prefix("version = ")?.trim_matches('"').to_owned())
+    Some(
+        line.strip_prefix("version = ")?
+            .trim_matches('"')
+            .to_owned(),
+    )
 }

@@ -6,7 +6,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use regent::runtime::{AdapterEngine, AdapterSource, ComponentCache, SandboxLimits, SessionContext};
+use regent::runtime::{
+    AdapterEngine, AdapterSource, ComponentCache, SandboxLimits, SessionContext,
+};
 use regent_tests::components::component;
 
 const PACKAGE: &str = "regent-test-adapter-hostile";
@@ -32,7 +34,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let engine = AdapterEngine::new(SandboxLimits::default(), ComponentCache::at(dir.path()))?;
     let bytes = component(PACKAGE);
-    let source = || AdapterSource::Bundled { package: PACKAGE.into() };
+    let source = || AdapterSource::Bundled {
+        package: PACKAGE.into(),
+    };
 
     let start = Instant::now();
     let adapter = Arc::new(engine.load(source(), bytes)?);
@@ -42,7 +46,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     let instantiate = measure(200, || {
         let mut session = engine.session(adapter.clone(), SessionContext::default());
-        session.list_tags("env", None).expect("first call instantiates");
+        session
+            .list_tags("env", None)
+            .expect("first call instantiates");
     });
     let mut session = engine.session(adapter.clone(), SessionContext::default());
     session.list_tags("env", None)?;
@@ -52,7 +58,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let rows = [
         ("compile a component (cold, no cache)", cold),
-        ("load a component from the cache (deserialize + link + info)", cached),
+        (
+            "load a component from the cache (deserialize + link + info)",
+            cached,
+        ),
         ("fresh store + instantiate + first call", instantiate),
         ("one small call on a live instance", call),
     ];
@@ -64,8 +73,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/RESULTS.md");
     let body = format!(
         "# Benchmark results\n\nWritten by `just bench` on {} ({} cores). Component: `{PACKAGE}` ({} KiB).\n\n{table}",
-        std::process::Command::new("date").arg("-u").arg("+%Y-%m-%d %H:%M UTC").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default(),
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        std::process::Command::new("date")
+            .arg("-u")
+            .arg("+%Y-%m-%d %H:%M UTC")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default(),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
         bytes.len() / 1024
     );
     std::fs::create_dir_all(out.parent().ok_or("no parent")?)?;

@@ -10,9 +10,16 @@ pub fn regent_bin() -> PathBuf {
         return PathBuf::from(path);
     }
     let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
     let bin = profile_dir.join("regent");
-    assert!(bin.is_file(), "{} is missing: run `cargo build -p regent` (just test does)", bin.display());
+    assert!(
+        bin.is_file(),
+        "{} is missing: run `cargo build -p regent` (just test does)",
+        bin.display()
+    );
     bin
 }
 

@@ -19,7 +19,10 @@ pub struct Recorded {
 impl Recorded {
     /// First header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -33,7 +36,11 @@ pub struct Reply {
 impl Reply {
     /// A response with a body and no extra headers.
     pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
-        Self { status, headers: Vec::new(), body: body.into() }
+        Self {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
     }
 
     /// Add a header.
@@ -76,7 +83,12 @@ impl StubServer {
                 }
             })
         };
-        Self { addr, requests, stop, thread: Some(thread) }
+        Self {
+            addr,
+            requests,
+            stop,
+            thread: Some(thread),
+        }
     }
 
     /// `127.0.0.1:PORT`.
@@ -112,7 +124,9 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Recorded>>, handler: &Handler) 
             return;
         }
         let mut parts = line.split_whitespace();
-        let (Some(method), Some(path)) = (parts.next(), parts.next()) else { return };
+        let (Some(method), Some(path)) = (parts.next(), parts.next()) else {
+            return;
+        };
         let (method, path) = (method.to_owned(), path.to_owned());
         let mut headers = Vec::new();
         loop {
@@ -137,17 +151,30 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Recorded>>, handler: &Handler) 
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        let request = Recorded { method, path, headers, body };
+        let request = Recorded {
+            method,
+            path,
+            headers,
+            body,
+        };
         let reply = handler(&request);
         if let Ok(mut r) = requests.lock() {
             r.push(request);
         }
-        let mut head = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\n", reply.status, reply.body.len());
+        let mut head = format!(
+            "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
+            reply.status,
+            reply.body.len()
+        );
         for (n, v) in &reply.headers {
             head.push_str(&format!("{n}: {v}\r\n"));
         }
         head.push_str("\r\n");
-        if stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(&reply.body)).is_err() {
+        if stream
+            .write_all(head.as_bytes())
+            .and_then(|_| stream.write_all(&reply.body))
+            .is_err()
+        {
             return;
         }
     }

@@ -112,7 +112,9 @@ pub fn ensure_target() -> Result<(), String> {
     if status.success() {
         Ok(())
     } else {
-        Err(format!("`rustup target add {TARGET}` failed; run it by hand"))
+        Err(format!(
+            "`rustup target add {TARGET}` failed; run it by hand"
+        ))
     }
 }
 
@@ -158,7 +160,9 @@ pub fn build(
         .status()
         .map_err(|e| format!("running {cargo} for adapters: {e}"))?;
     if !status.success() {
-        return Err(format!("building adapters for {TARGET} failed ({status}); see the output above"));
+        return Err(format!(
+            "building adapters for {TARGET} failed ({status}); see the output above"
+        ));
     }
     let mut built = Vec::new();
     for c in crates {
@@ -173,7 +177,10 @@ pub fn build(
         println!("cargo:rerun-if-changed={}", c.dir.display());
     }
     for shared in ["wit", "adapters/sdk", "Cargo.lock"] {
-        println!("cargo:rerun-if-changed={}", workspace.join(shared).display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(shared).display()
+        );
     }
     Ok(built)
 }
@@ -181,7 +188,8 @@ pub fn build(
 /// Rust source declaring `pub static NAME: &[(&str, &[u8])]` of
 /// `(package, component bytes)`, for `include!` in the crate.
 pub fn embed_source(name: &str, built: &[BuiltComponent]) -> String {
-    let mut src = format!("/// Components built by `build.rs`.\npub static {name}: &[(&str, &[u8])] = &[\n");
+    let mut src =
+        format!("/// Components built by `build.rs`.\npub static {name}: &[(&str, &[u8])] = &[\n");
     for b in built {
         let _ = writeln!(
             src,
@@ -201,13 +209,19 @@ mod tests {
     #[test]
     fn reads_package_name_only_from_package_table() {
         let manifest = "[lib]\nname = \"x\"\n[package]\nname = \"regent-adapter-ecr\"\n";
-        assert_eq!(package_name(manifest).as_deref(), Some("regent-adapter-ecr"));
+        assert_eq!(
+            package_name(manifest).as_deref(),
+            Some("regent-adapter-ecr")
+        );
     }
 
     #[test]
     fn nested_dir_sits_beside_profiles() {
         let out = Path::new("/w/target/debug/build/regent-abc/out");
         assert_eq!(nested_target_dir(out), Path::new("/w/target/wasm-adapters"));
-        assert_eq!(nested_target_dir(Path::new("/x/out")), Path::new("/x/out/wasm-adapters"));
+        assert_eq!(
+            nested_target_dir(Path::new("/x/out")),
+            Path::new("/x/out/wasm-adapters")
+        );
     }
 }

@@ -5,7 +5,9 @@ use std::cell::RefCell;
 use std::marker::PhantomData;
 
 use crate::bindings::exports::regent::adapter::registry::Guest;
-use crate::{Adapter, AdapterError, AdapterInfo, DeleteResult, Location, RepoMode, TagPage, TagRef};
+use crate::{
+    Adapter, AdapterError, AdapterInfo, DeleteResult, Location, RepoMode, TagPage, TagRef,
+};
 
 thread_local! {
     /// The adapter value for this instance, created on first use. Components

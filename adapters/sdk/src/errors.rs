@@ -4,7 +4,9 @@ use crate::{AdapterError, RateLimit, UnauthorizedError};
 
 /// The function is not implemented natively by this adapter.
 pub fn unsupported(what: &str) -> AdapterError {
-    AdapterError::Unsupported(format!("{what} is not implemented natively by this adapter"))
+    AdapterError::Unsupported(format!(
+        "{what} is not implemented natively by this adapter"
+    ))
 }
 
 /// Credentials are missing or wrong; `hint` tells the user what to do.

@@ -106,9 +106,9 @@ impl Request {
 fn transport_error(method: &str, url: &str, error: HttpError) -> AdapterError {
     match error {
         HttpError::Timeout => transient(format!("{method} {url} timed out")),
-        HttpError::ResponseTooLarge(limit) => {
-            other(format!("{method} {url}: response larger than {limit} bytes"))
-        }
+        HttpError::ResponseTooLarge(limit) => other(format!(
+            "{method} {url}: response larger than {limit} bytes"
+        )),
         HttpError::Connection(m) => transient(format!("{method} {url}: {m}")),
         HttpError::InvalidRequest(m) => other(format!("{method} {url}: invalid request: {m}")),
         HttpError::AuthFailed(m) => unauthorized(
@@ -189,7 +189,8 @@ impl Response {
             404 => AdapterError::NotFound(what),
             429 => rate_limited(
                 what,
-                self.header("Retry-After").and_then(|v| v.trim().parse().ok()),
+                self.header("Retry-After")
+                    .and_then(|v| v.trim().parse().ok()),
             ),
             500..=599 => transient(what),
             _ => other(what),

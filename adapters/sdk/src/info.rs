@@ -38,25 +38,37 @@ impl InfoBuilder {
 
     /// Claim an exact address.
     pub fn exact(mut self, address: &str) -> Self {
-        self.info.detection.patterns.push(HostPattern::Exact(address.to_owned()));
+        self.info
+            .detection
+            .patterns
+            .push(HostPattern::Exact(address.to_owned()));
         self
     }
 
     /// Claim addresses ending with `suffix`.
     pub fn suffix(mut self, suffix: &str) -> Self {
-        self.info.detection.patterns.push(HostPattern::Suffix(suffix.to_owned()));
+        self.info
+            .detection
+            .patterns
+            .push(HostPattern::Suffix(suffix.to_owned()));
         self
     }
 
     /// Claim addresses starting with `prefix`.
     pub fn prefix(mut self, prefix: &str) -> Self {
-        self.info.detection.patterns.push(HostPattern::Prefix(prefix.to_owned()));
+        self.info
+            .detection
+            .patterns
+            .push(HostPattern::Prefix(prefix.to_owned()));
         self
     }
 
     /// Claim addresses matching a regular expression.
     pub fn regex(mut self, pattern: &str) -> Self {
-        self.info.detection.patterns.push(HostPattern::Regex(pattern.to_owned()));
+        self.info
+            .detection
+            .patterns
+            .push(HostPattern::Regex(pattern.to_owned()));
         self
     }
 

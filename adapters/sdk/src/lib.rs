@@ -43,8 +43,8 @@ pub mod bindings {
 
 pub use bindings::regent::adapter::types::{
     AdapterError, AdapterInfo, Capabilities, DeleteResult, Detection, HostPattern, Location,
-    LogLevel, NamingQuirks, OciArtifactSupport, RateLimit, RepoMode, SettingSpec, TagInfo,
-    TagPage, TagRef, UnauthorizedError,
+    LogLevel, NamingQuirks, OciArtifactSupport, RateLimit, RepoMode, SettingSpec, TagInfo, TagPage,
+    TagRef, UnauthorizedError,
 };
 #[doc(hidden)]
 pub use component::Component;
@@ -97,11 +97,19 @@ pub trait Adapter: Default + 'static {
 }
 
 /// Export an [`Adapter`] implementation as the component's `registry` interface.
+///
+/// The export exists only when building for WebAssembly: component export
+/// names (`regent:adapter/registry@0.1.0#list-tags`) are not valid native
+/// symbols, and `cargo test --workspace` also builds adapters natively.
 #[macro_export]
 macro_rules! register_adapter {
     ($adapter:ty) => {
+        #[cfg(target_arch = "wasm32")]
         #[doc(hidden)]
         type __RegentAdapterComponent = $crate::Component<$adapter>;
+        #[cfg(target_arch = "wasm32")]
         $crate::bindings::export!(__RegentAdapterComponent with_types_in $crate::bindings);
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: fn() -> $adapter = <$adapter as ::core::default::Default>::default;
     };
 }

@@ -1,7 +1,7 @@
 //! Logging through the host, which tags every line with the adapter's name.
 
-use crate::bindings::regent::adapter::host;
 use crate::LogLevel;
+use crate::bindings::regent::adapter::host;
 
 /// Debug detail, shown with `--verbose`.
 pub fn debug(message: &str) {

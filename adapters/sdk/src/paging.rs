@@ -38,14 +38,20 @@ mod tests {
     #[test]
     fn finds_next_among_several_links() {
         let header = r#"<https://api.example/p?page=1>; rel="prev", <https://api.example/p?page=3>; rel="next""#;
-        assert_eq!(next_link(header).as_deref(), Some("https://api.example/p?page=3"));
+        assert_eq!(
+            next_link(header).as_deref(),
+            Some("https://api.example/p?page=3")
+        );
         assert_eq!(next_link(r#"<https://x/p?page=1>; rel="prev""#), None);
     }
 
     #[test]
     fn resolves_relative_links() {
         assert_eq!(
-            absolute("http://127.0.0.1:5000/v2/a/tags/list", "/v2/a/tags/list?last=x"),
+            absolute(
+                "http://127.0.0.1:5000/v2/a/tags/list",
+                "/v2/a/tags/list?last=x"
+            ),
             "http://127.0.0.1:5000/v2/a/tags/list?last=x"
         );
         assert_eq!(absolute("http://h/x", "https://o/y"), "https://o/y");

@@ -1,8 +1,8 @@
 //! Reading settings the adapter declared in its info.
 
+use crate::Result;
 use crate::bindings::regent::adapter::host;
 use crate::errors::invalid_settings;
-use crate::Result;
 
 /// The setting's value, if the user gave one. Reading a setting that is not
 /// declared in `info()` ends the call: declare everything you read.

@@ -42,7 +42,9 @@ impl AdapterCatalog {
     pub fn load_bundled(engine: &AdapterEngine) -> Result<Self, LoadError> {
         let mut catalog = Self::default();
         for (package, bytes) in super::bundled_components() {
-            let source = AdapterSource::Bundled { package: (*package).to_owned() };
+            let source = AdapterSource::Bundled {
+                package: (*package).to_owned(),
+            };
             catalog.add(engine.load(source, bytes)?);
         }
         Ok(catalog)

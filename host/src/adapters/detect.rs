@@ -25,9 +25,17 @@ pub struct Detected {
 /// Detection failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DetectError {
-    #[error("unknown container registry kind `{given}` (from {origin}); known kinds: auto, {known}")]
-    UnknownKind { given: String, origin: String, known: String },
-    #[error("no adapter claims {registry} and no fallback adapter is loaded; pass --repo-container-registry with one of: {known}")]
+    #[error(
+        "unknown container registry kind `{given}` (from {origin}); known kinds: auto, {known}"
+    )]
+    UnknownKind {
+        given: String,
+        origin: String,
+        known: String,
+    },
+    #[error(
+        "no adapter claims {registry} and no fallback adapter is loaded; pass --repo-container-registry with one of: {known}"
+    )]
     NoAdapter { registry: String, known: String },
     #[error("`{0}` is not a registry address or repository")]
     BadAddress(String),
@@ -47,14 +55,22 @@ pub fn registry_of(address: &str) -> Result<String, DetectError> {
         return Err(DetectError::BadAddress(address.to_owned()));
     }
     let is_host = first.contains(['.', ':']) || first == "localhost";
-    Ok(if is_host { first.to_ascii_lowercase() } else { "docker.io".to_owned() })
+    Ok(if is_host {
+        first.to_ascii_lowercase()
+    } else {
+        "docker.io".to_owned()
+    })
 }
 
 impl AdapterCatalog {
     /// Choose the adapter for `address`. `explicit` is the user's
     /// `--repo-container-registry` (or its variable; `origin` says which);
     /// `auto` or none means detect.
-    pub fn detect(&self, address: &str, explicit: Option<(&str, &str)>) -> Result<Detected, DetectError> {
+    pub fn detect(
+        &self,
+        address: &str,
+        explicit: Option<(&str, &str)>,
+    ) -> Result<Detected, DetectError> {
         let registry = registry_of(address)?;
         let known = || self.names().join(", ");
         let found = |adapter: &Arc<LoadedAdapter>, reason: String| Detected {
@@ -66,7 +82,10 @@ impl AdapterCatalog {
         };
         if let Some((kind, origin)) = explicit.filter(|(k, _)| !k.is_empty() && *k != "auto") {
             return match self.get(kind) {
-                Some(adapter) => Ok(found(adapter, format!("chosen explicitly with {origin}={kind}"))),
+                Some(adapter) => Ok(found(
+                    adapter,
+                    format!("chosen explicitly with {origin}={kind}"),
+                )),
                 None => Err(DetectError::UnknownKind {
                     given: kind.to_owned(),
                     origin: origin.to_owned(),
@@ -80,7 +99,10 @@ impl AdapterCatalog {
                 if matcher.matches(&registry) || matcher.matches(host) {
                     return Ok(found(
                         &entry.adapter,
-                        format!("{registry} matches the {} adapter's address pattern `{pattern}`", entry.adapter.name()),
+                        format!(
+                            "{registry} matches the {} adapter's address pattern `{pattern}`",
+                            entry.adapter.name()
+                        ),
                     ));
                 }
             }
@@ -93,7 +115,10 @@ impl AdapterCatalog {
                     adapter.name()
                 ),
             )),
-            None => Err(DetectError::NoAdapter { registry, known: known() }),
+            None => Err(DetectError::NoAdapter {
+                registry,
+                known: known(),
+            }),
         }
     }
 }
@@ -104,12 +129,24 @@ mod tests {
 
     #[test]
     fn registry_part_follows_distribution_rule() {
-        assert_eq!(registry_of("localhost:5000/app").ok().as_deref(), Some("localhost:5000"));
-        assert_eq!(registry_of("localhost/app").ok().as_deref(), Some("localhost"));
-        assert_eq!(registry_of("GHCR.io/acme/app").ok().as_deref(), Some("ghcr.io"));
+        assert_eq!(
+            registry_of("localhost:5000/app").ok().as_deref(),
+            Some("localhost:5000")
+        );
+        assert_eq!(
+            registry_of("localhost/app").ok().as_deref(),
+            Some("localhost")
+        );
+        assert_eq!(
+            registry_of("GHCR.io/acme/app").ok().as_deref(),
+            Some("ghcr.io")
+        );
         assert_eq!(registry_of("acme/app").ok().as_deref(), Some("docker.io"));
         assert_eq!(registry_of("ubuntu").ok().as_deref(), Some("docker.io"));
-        assert_eq!(registry_of("https://quay.io/").ok().as_deref(), Some("quay.io"));
+        assert_eq!(
+            registry_of("https://quay.io/").ok().as_deref(),
+            Some("quay.io")
+        );
         assert!(registry_of("").is_err());
         assert!(registry_of("a b/c").is_err());
     }

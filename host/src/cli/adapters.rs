@@ -66,7 +66,11 @@ async fn list(ctx: &CommandContext) -> anyhow::Result<ExitCode> {
                     AdapterSource::Bundled { .. } => "bundled".to_owned(),
                     AdapterSource::Installed { .. } => "installed".to_owned(),
                 };
-                let hosts = if r.allowed_hosts.is_empty() { "(registry only)".to_owned() } else { r.allowed_hosts.join(",") };
+                let hosts = if r.allowed_hosts.is_empty() {
+                    "(registry only)".to_owned()
+                } else {
+                    r.allowed_hosts.join(",")
+                };
                 let native = r.capabilities.names();
                 table.row(vec![
                     r.name.to_owned(),
@@ -74,7 +78,11 @@ async fn list(ctx: &CommandContext) -> anyhow::Result<ExitCode> {
                     source,
                     short_digest(r.digest),
                     hosts,
-                    if native.is_empty() { "(Registry API only)".to_owned() } else { native.join(",") },
+                    if native.is_empty() {
+                        "(Registry API only)".to_owned()
+                    } else {
+                        native.join(",")
+                    },
                 ]);
             }
             print!("{}", table.render());

@@ -31,8 +31,9 @@ impl CommandContext {
             return Ok(c.clone());
         }
         let loaded = tokio::task::spawn_blocking(|| -> anyhow::Result<AdapterCatalog> {
-            let engine = AdapterEngine::new(SandboxLimits::default(), ComponentCache::user_default())
-                .map_err(anyhow::Error::msg)?;
+            let engine =
+                AdapterEngine::new(SandboxLimits::default(), ComponentCache::user_default())
+                    .map_err(anyhow::Error::msg)?;
             Ok(AdapterCatalog::load_bundled(&engine)?)
         })
         .await
@@ -44,7 +45,11 @@ impl CommandContext {
     pub async fn detect(&self, address: &str) -> anyhow::Result<Detected> {
         let catalog = self.catalog().await?;
         let explicit = self.global.repo_container_registry.as_deref().map(|kind| {
-            let origin = if std::env::var("REGENT_REPO_CONTAINER_REGISTRY").ok().as_deref() == Some(kind) {
+            let origin = if std::env::var("REGENT_REPO_CONTAINER_REGISTRY")
+                .ok()
+                .as_deref()
+                == Some(kind)
+            {
                 "REGENT_REPO_CONTAINER_REGISTRY"
             } else {
                 "--repo-container-registry"

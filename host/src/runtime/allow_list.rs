@@ -139,7 +139,10 @@ mod tests {
         }
         assert_eq!(
             HostRule::parse("[::1]:5000"),
-            Some(HostRule { host: "[::1]".into(), port: Some(5000) })
+            Some(HostRule {
+                host: "[::1]".into(),
+                port: Some(5000)
+            })
         );
     }
 }

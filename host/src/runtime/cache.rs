@@ -29,7 +29,9 @@ pub struct ComponentCache {
 impl ComponentCache {
     /// A cache in `dir` (created on first write, private to the user).
     pub fn at(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: Some(dir.into()) }
+        Self {
+            dir: Some(dir.into()),
+        }
     }
 
     /// No cache: every load compiles.
@@ -77,7 +79,12 @@ impl ComponentCache {
     }
 
     /// Keep a compiled component. Failures are reported, never fatal to the caller.
-    pub(super) fn store(&self, engine: &Engine, component_digest: &str, component: &Component) -> Result<(), String> {
+    pub(super) fn store(
+        &self,
+        engine: &Engine,
+        component_digest: &str,
+        component: &Component,
+    ) -> Result<(), String> {
         let Some(path) = self.path_for(engine, component_digest) else {
             return Ok(());
         };
@@ -86,7 +93,8 @@ impl ComponentCache {
         let payload = component.serialize().map_err(|e| e.to_string())?;
         let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| e.to_string())?;
         file.write_all(MAGIC).map_err(|e| e.to_string())?;
-        file.write_all(&Sha256::digest(&payload)).map_err(|e| e.to_string())?;
+        file.write_all(&Sha256::digest(&payload))
+            .map_err(|e| e.to_string())?;
         file.write_all(&payload).map_err(|e| e.to_string())?;
         file.persist(&path).map_err(|e| e.to_string())?;
         Ok(())

@@ -60,8 +60,12 @@ impl From<wit::AdapterInfo> for AdapterInfo {
                 resolve_mode: i.capabilities.contains(wit::Capabilities::RESOLVE_MODE),
                 list_tags: i.capabilities.contains(wit::Capabilities::LIST_TAGS),
                 delete_tags: i.capabilities.contains(wit::Capabilities::DELETE_TAGS),
-                create_repository: i.capabilities.contains(wit::Capabilities::CREATE_REPOSITORY),
-                delete_repository: i.capabilities.contains(wit::Capabilities::DELETE_REPOSITORY),
+                create_repository: i
+                    .capabilities
+                    .contains(wit::Capabilities::CREATE_REPOSITORY),
+                delete_repository: i
+                    .capabilities
+                    .contains(wit::Capabilities::DELETE_REPOSITORY),
             },
             quirks: NamingQuirks {
                 nested_repositories: i.quirks.nested_repositories,
@@ -91,7 +95,9 @@ impl From<wit::AdapterError> for RegistryFailure {
                 message: t(&r.message),
                 retry_after_seconds: r.retry_after_seconds,
             },
-            wit::AdapterError::InvalidSettings(m) => RegistryFailure::InvalidSettings { message: t(&m) },
+            wit::AdapterError::InvalidSettings(m) => {
+                RegistryFailure::InvalidSettings { message: t(&m) }
+            }
             wit::AdapterError::Transient(m) => RegistryFailure::Transient { message: t(&m) },
             wit::AdapterError::Other(m) => RegistryFailure::Other { message: t(&m) },
         }

@@ -43,7 +43,8 @@ impl AdapterEngine {
         config.wasm_component_model(true).epoch_interruption(true);
         let engine = Engine::new(&config).map_err(|e| format!("starting wasmtime: {e}"))?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| format!("linking WASI: {e}"))?;
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| format!("linking WASI: {e}"))?;
         Adapter::add_to_linker::<_, HasSelf<AdapterState>>(&mut linker, |state| state)
             .map_err(|e| format!("linking the host interface: {e}"))?;
         start_ticker(&engine);
@@ -64,7 +65,10 @@ impl AdapterEngine {
 
     /// Deadline of one call in epoch ticks.
     pub(super) fn deadline_ticks(limits: &SandboxLimits) -> u64 {
-        let ticks = limits.call_deadline.as_millis().div_ceil(EPOCH_TICK.as_millis());
+        let ticks = limits
+            .call_deadline
+            .as_millis()
+            .div_ceil(EPOCH_TICK.as_millis());
         u64::try_from(ticks).unwrap_or(u64::MAX).max(1)
     }
 
@@ -80,12 +84,15 @@ impl AdapterEngine {
         let component = match self.inner.cache.load(&self.inner.engine, &digest) {
             Some(c) => c,
             None => {
-                let c = Component::new(&self.inner.engine, bytes).map_err(|e| LoadError::Compile {
-                    origin: origin.clone(),
-                    message: format!("{e:#}"),
-                })?;
+                let c =
+                    Component::new(&self.inner.engine, bytes).map_err(|e| LoadError::Compile {
+                        origin: origin.clone(),
+                        message: format!("{e:#}"),
+                    })?;
                 if let Err(message) = self.inner.cache.store(&self.inner.engine, &digest, &c) {
-                    eprintln!("regent: warning: could not cache the compiled adapter {origin}: {message}");
+                    eprintln!(
+                        "regent: warning: could not cache the compiled adapter {origin}: {message}"
+                    );
                 }
                 c
             }
@@ -119,24 +126,49 @@ impl AdapterEngine {
 }
 
 /// Refuse components built against a contract version this host does not speak.
-fn check_wit_version(engine: &Engine, component: &Component, origin: &str) -> Result<(), LoadError> {
+fn check_wit_version(
+    engine: &Engine,
+    component: &Component,
+    origin: &str,
+) -> Result<(), LoadError> {
     let ty = component.component_type();
     let prefix = format!("{WIT_PACKAGE}/");
     let mut found = Vec::new();
-    let names = ty.exports(engine).map(|(n, _)| n.to_owned()).chain(ty.imports(engine).map(|(n, _)| n.to_owned()));
+    let names = ty
+        .exports(engine)
+        .map(|(n, _)| n.to_owned())
+        .chain(ty.imports(engine).map(|(n, _)| n.to_owned()));
     for name in names {
         if let Some(rest) = name.strip_prefix(&prefix) {
-            let version = rest.split_once('@').map(|(_, v)| v.to_owned()).unwrap_or_default();
-            found.push((rest.split('@').next().unwrap_or_default().to_owned(), version));
+            let version = rest
+                .split_once('@')
+                .map(|(_, v)| v.to_owned())
+                .unwrap_or_default();
+            found.push((
+                rest.split('@').next().unwrap_or_default().to_owned(),
+                version,
+            ));
         }
     }
     if !found.iter().any(|(iface, _)| iface == "registry") {
-        return Err(LoadError::NotAnAdapter { origin: origin.to_owned() });
+        return Err(LoadError::NotAnAdapter {
+            origin: origin.to_owned(),
+        });
     }
-    if let Some((_, version)) = found.iter().find(|(_, v)| !SUPPORTED_WIT_VERSIONS.contains(&v.as_str())) {
+    if let Some((_, version)) = found
+        .iter()
+        .find(|(_, v)| !SUPPORTED_WIT_VERSIONS.contains(&v.as_str()))
+    {
         return Err(LoadError::UnsupportedWitVersion {
             origin: origin.to_owned(),
-            found: format!("{WIT_PACKAGE}@{}", if version.is_empty() { "(unversioned)" } else { version }),
+            found: format!(
+                "{WIT_PACKAGE}@{}",
+                if version.is_empty() {
+                    "(unversioned)"
+                } else {
+                    version
+                }
+            ),
             supported: SUPPORTED_WIT_VERSIONS
                 .iter()
                 .map(|v| format!("{WIT_PACKAGE}@{v}"))

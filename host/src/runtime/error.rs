@@ -33,7 +33,9 @@ pub enum RegistryFailure {
 /// host imports and the limiter as a trap, so the adapter cannot swallow it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SandboxViolation {
-    #[error("it tried to reach {url}, but may only reach {allowed}; to allow another API host, set the adapter's API endpoint setting")]
+    #[error(
+        "it tried to reach {url}, but may only reach {allowed}; to allow another API host, set the adapter's API endpoint setting"
+    )]
     HostDenied { url: String, allowed: String },
     #[error("it read the setting `{name}`, which it did not declare in info()")]
     UndeclaredSetting { name: String },
@@ -88,13 +90,17 @@ impl AdapterCallError {
 pub enum LoadError {
     #[error("adapter {origin}: not a valid WebAssembly component: {message}")]
     Compile { origin: String, message: String },
-    #[error("adapter {origin} was built against {found}, but this regent supports {supported}; rebuild it with a supported regent-adapter-sdk")]
+    #[error(
+        "adapter {origin} was built against {found}, but this regent supports {supported}; rebuild it with a supported regent-adapter-sdk"
+    )]
     UnsupportedWitVersion {
         origin: String,
         found: String,
         supported: String,
     },
-    #[error("adapter {origin} does not export the regent:adapter/registry interface; is it a regent adapter?")]
+    #[error(
+        "adapter {origin} does not export the regent:adapter/registry interface; is it a regent adapter?"
+    )]
     NotAnAdapter { origin: String },
     #[error("adapter {origin} needs imports this host does not provide: {message}")]
     Link { origin: String, message: String },

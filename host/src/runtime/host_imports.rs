@@ -7,7 +7,9 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::allow_list::AllowList;
-use super::bindings::regent::adapter::host::{self, HttpError, HttpRequest, HttpResponse, RegistryAuth};
+use super::bindings::regent::adapter::host::{
+    self, HttpError, HttpRequest, HttpResponse, RegistryAuth,
+};
 use super::bindings::regent::adapter::types::{self as wit, LogLevel};
 use super::error::SandboxViolation;
 use super::limiter::MemoryLimiter;
@@ -76,10 +78,18 @@ impl WasiView for AdapterState {
 impl wit::Host for AdapterState {}
 
 impl host::Host for AdapterState {
-    fn http_send(&mut self, request: HttpRequest) -> wasmtime::Result<Result<HttpResponse, HttpError>> {
+    fn http_send(
+        &mut self,
+        request: HttpRequest,
+    ) -> wasmtime::Result<Result<HttpResponse, HttpError>> {
         let url = match url::Url::parse(&request.url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => u,
-            Ok(u) => return Ok(Err(HttpError::InvalidRequest(format!("scheme {} is not http or https", u.scheme())))),
+            Ok(u) => {
+                return Ok(Err(HttpError::InvalidRequest(format!(
+                    "scheme {} is not http or https",
+                    u.scheme()
+                ))));
+            }
             Err(e) => return Ok(Err(HttpError::InvalidRequest(format!("bad URL: {e}")))),
         };
         if !self.allow.allows(&url) {
@@ -95,13 +105,17 @@ impl host::Host for AdapterState {
             }));
         }
         let Some(outbound) = self.context.outbound.clone() else {
-            return Ok(Err(HttpError::Connection("no network access in this context (info() must not call the network)".into())));
+            return Ok(Err(HttpError::Connection(
+                "no network access in this context (info() must not call the network)".into(),
+            )));
         };
         let auth = match &request.auth {
             None => None,
             Some(kind) => {
                 let Some(registry) = self.context.registry.clone() else {
-                    return Ok(Err(HttpError::AuthFailed("no registry is in use, so there is nothing to authenticate against".into())));
+                    return Ok(Err(HttpError::AuthFailed(
+                        "no registry is in use, so there is nothing to authenticate against".into(),
+                    )));
                 };
                 if !same_host(&url, &registry) {
                     return Ok(Err(HttpError::InvalidRequest(format!(
@@ -121,15 +135,21 @@ impl host::Host for AdapterState {
         let limits = self.limits.clone();
         let handle = outbound.handle.clone();
         let result = handle.block_on(async move {
-            tokio::time::timeout(limits.http_timeout, send(&outbound, request, url, auth, limits.max_response_bytes))
-                .await
-                .unwrap_or(Err(HttpError::Timeout))
+            tokio::time::timeout(
+                limits.http_timeout,
+                send(&outbound, request, url, auth, limits.max_response_bytes),
+            )
+            .await
+            .unwrap_or(Err(HttpError::Timeout))
         });
         Ok(result)
     }
 
     fn setting(&mut self, name: String) -> wasmtime::Result<Option<String>> {
-        let declared = self.info.as_ref().is_some_and(|i| i.setting(&name).is_some());
+        let declared = self
+            .info
+            .as_ref()
+            .is_some_and(|i| i.setting(&name).is_some());
         if !declared {
             return Err(wasmtime::Error::new(SandboxViolation::UndeclaredSetting {
                 name: super::validate::truncate(&name),
@@ -143,7 +163,11 @@ impl host::Host for AdapterState {
         if self.log_lines > self.limits.max_log_lines_per_call {
             return Ok(());
         }
-        let threshold = if self.context.verbose { LogLevel::Debug } else { LogLevel::Warn };
+        let threshold = if self.context.verbose {
+            LogLevel::Debug
+        } else {
+            LogLevel::Warn
+        };
         if level as u8 >= threshold as u8 {
             let label = match level {
                 LogLevel::Trace => "trace",
@@ -152,7 +176,11 @@ impl host::Host for AdapterState {
                 LogLevel::Warn => "warning",
                 LogLevel::Error => "error",
             };
-            eprintln!("regent: adapter {}: {label}: {}", self.adapter, truncate_long(&message));
+            eprintln!(
+                "regent: adapter {}: {label}: {}",
+                self.adapter,
+                truncate_long(&message)
+            );
         }
         Ok(())
     }
@@ -168,7 +196,9 @@ fn redact_url(url: &url::Url) -> String {
 }
 
 fn same_host(url: &url::Url, registry: &str) -> bool {
-    let Some(host) = url.host_str() else { return false };
+    let Some(host) = url.host_str() else {
+        return false;
+    };
     let authority = match url.port() {
         Some(p) => format!("{host}:{p}"),
         None => host.to_owned(),
@@ -195,7 +225,9 @@ async fn send(
     }
     if let Some((registry, kind)) = &auth {
         let Some(authenticator) = &outbound.authenticator else {
-            return Err(HttpError::AuthFailed(format!("no credentials source is configured for {registry}")));
+            return Err(HttpError::AuthFailed(format!(
+                "no credentials source is configured for {registry}"
+            )));
         };
         match authenticator.authorization(registry, kind).await {
             Ok(Some(value)) => builder = builder.header(reqwest::header::AUTHORIZATION, value),
@@ -208,14 +240,22 @@ async fn send(
         .send()
         .await
         .map_err(|e| HttpError::Connection(crate::errors::chain(&e)))?;
-    if response.content_length().is_some_and(|n| n > max_response_bytes) {
+    if response
+        .content_length()
+        .is_some_and(|n| n > max_response_bytes)
+    {
         return Err(HttpError::ResponseTooLarge(max_response_bytes));
     }
     let status = response.status().as_u16();
     let headers = response
         .headers()
         .iter()
-        .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let mut body = Vec::new();
     while let Some(chunk) = response
@@ -228,5 +268,9 @@ async fn send(
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(HttpResponse { status, headers, body })
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
 }

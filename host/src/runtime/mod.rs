@@ -28,7 +28,7 @@ pub use engine::{AdapterEngine, SUPPORTED_WIT_VERSIONS, WIT_PACKAGE};
 pub use error::{AdapterCallError, CallFailure, LoadError, RegistryFailure, SandboxViolation};
 pub use limits::SandboxLimits;
 pub use loaded::{AdapterSource, LoadedAdapter};
-pub use outbound::{AuthFuture, Outbound, RegistryAuthenticator, RegistryAuthRequest};
+pub use outbound::{AuthFuture, Outbound, RegistryAuthRequest, RegistryAuthenticator};
 pub use session::{AdapterSession, SessionContext};
 pub use settings::SettingValues;
 pub use types::{

@@ -21,7 +21,11 @@ pub type AuthFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<String>, Str
 /// Supplies credentials for the registry in use without showing them to adapters.
 pub trait RegistryAuthenticator: Send + Sync {
     /// The `Authorization` header value for a request to `registry`.
-    fn authorization<'a>(&'a self, registry: &'a str, request: &'a RegistryAuthRequest) -> AuthFuture<'a>;
+    fn authorization<'a>(
+        &'a self,
+        registry: &'a str,
+        request: &'a RegistryAuthRequest,
+    ) -> AuthFuture<'a>;
 }
 
 /// Outbound HTTP for adapters.

@@ -66,7 +66,11 @@ impl AdapterSession {
     }
 
     /// A session used only to read `info()` while loading; no network, no settings.
-    pub(super) fn probe(engine: AdapterEngine, pre: AdapterPre<AdapterState>, origin: &str) -> Self {
+    pub(super) fn probe(
+        engine: AdapterEngine,
+        pre: AdapterPre<AdapterState>,
+        origin: &str,
+    ) -> Self {
         Self {
             engine,
             pre,
@@ -92,7 +96,13 @@ impl AdapterSession {
 
     fn fresh_store(&self) -> Store<AdapterState> {
         let limits = self.engine.limits().clone();
-        let state = AdapterState::new(self.name.clone(), self.info.clone(), self.context.clone(), self.allow.clone(), limits);
+        let state = AdapterState::new(
+            self.name.clone(),
+            self.info.clone(),
+            self.context.clone(),
+            self.allow.clone(),
+            limits,
+        );
         let mut store = Store::new(self.engine.engine(), state);
         store.limiter(|s| &mut s.limiter);
         store.epoch_deadline_trap();
@@ -114,14 +124,19 @@ impl AdapterSession {
                 instance: None,
             },
         };
-        let Live { mut store, instance } = live;
+        let Live {
+            mut store,
+            instance,
+        } = live;
         store.set_epoch_deadline(ticks);
         store.data_mut().log_lines = 0;
         let instance = match instance {
             Some(i) => i,
             None => match self.pre.instantiate(&mut store) {
                 Ok(i) => i,
-                Err(e) => return Err(self.error(call, classify(e, &store, self.engine.limits(), true))),
+                Err(e) => {
+                    return Err(self.error(call, classify(e, &store, self.engine.limits(), true)));
+                }
             },
         };
         let result = f(instance.regent_adapter_registry(), &mut store);
@@ -145,7 +160,11 @@ impl AdapterSession {
         }
     }
 
-    fn registry_result<T>(&self, call: &'static str, r: Result<T, wit::AdapterError>) -> Result<T, AdapterCallError> {
+    fn registry_result<T>(
+        &self,
+        call: &'static str,
+        r: Result<T, wit::AdapterError>,
+    ) -> Result<T, AdapterCallError> {
         r.map_err(|e| self.error(call, CallFailure::Registry(e.into())))
     }
 
@@ -155,32 +174,55 @@ impl AdapterSession {
     }
 
     /// The registry's naming rule for `images_repo`.
-    pub fn resolve_mode(&mut self, images_repo: &str, requested: RepoMode) -> Result<RepoMode, AdapterCallError> {
-        let answer = self.call("resolve-mode", |g, s| g.call_resolve_mode(s, images_repo, requested.into()))?;
+    pub fn resolve_mode(
+        &mut self,
+        images_repo: &str,
+        requested: RepoMode,
+    ) -> Result<RepoMode, AdapterCallError> {
+        let answer = self.call("resolve-mode", |g, s| {
+            g.call_resolve_mode(s, images_repo, requested.into())
+        })?;
         let mode: RepoMode = self.registry_result("resolve-mode", answer)?.into();
         if mode == RepoMode::Auto {
-            return Err(self.error("resolve-mode", CallFailure::Malformed("answered `auto`; it must decide monorepo or multirepo".into())));
+            return Err(self.error(
+                "resolve-mode",
+                CallFailure::Malformed(
+                    "answered `auto`; it must decide monorepo or multirepo".into(),
+                ),
+            ));
         }
         Ok(mode)
     }
 
     /// One page of tags from the native API.
-    pub fn list_tags(&mut self, repository: &str, page: Option<&str>) -> Result<TagPage, AdapterCallError> {
+    pub fn list_tags(
+        &mut self,
+        repository: &str,
+        page: Option<&str>,
+    ) -> Result<TagPage, AdapterCallError> {
         let at = self.location(repository);
         let answer = self.call("list-tags", |g, s| g.call_list_tags(s, &at, page))?;
         let page: TagPage = self.registry_result("list-tags", answer)?.into();
-        validate::tag_page(&page).map_err(|m| self.error("list-tags", CallFailure::Malformed(m)))?;
+        validate::tag_page(&page)
+            .map_err(|m| self.error("list-tags", CallFailure::Malformed(m)))?;
         Ok(page)
     }
 
     /// Delete tags natively; exactly one result per requested tag.
-    pub fn delete_tags(&mut self, repository: &str, tags: &[TagRef]) -> Result<Vec<DeleteResult>, AdapterCallError> {
+    pub fn delete_tags(
+        &mut self,
+        repository: &str,
+        tags: &[TagRef],
+    ) -> Result<Vec<DeleteResult>, AdapterCallError> {
         let at = self.location(repository);
         let wit_tags: Vec<wit::TagRef> = tags.iter().map(Into::into).collect();
         let answer = self.call("delete-tags", |g, s| g.call_delete_tags(s, &at, &wit_tags))?;
         let results = self.registry_result("delete-tags", answer)?;
-        validate::delete_results(tags.iter().map(|t| t.tag.as_str()), results.iter().map(|r| r.tag.as_str()))
-            .map_err(|m| self.error("delete-tags", CallFailure::Malformed(m)))?;
+        validate::delete_results(
+            tags.iter().map(|t| t.tag.as_str()),
+            results.iter().map(|r| r.tag.as_str()),
+        )
+        .map_err(|m| self.error("delete-tags", CallFailure::Malformed(m)))?;
         Ok(results
             .into_iter()
             .map(|r| DeleteResult {
@@ -206,7 +248,12 @@ impl AdapterSession {
 }
 
 /// Turn a wasmtime error into what happened, in the user's terms.
-fn classify(error: wasmtime::Error, store: &Store<AdapterState>, limits: &super::SandboxLimits, instantiating: bool) -> CallFailure {
+fn classify(
+    error: wasmtime::Error,
+    store: &Store<AdapterState>,
+    limits: &super::SandboxLimits,
+    instantiating: bool,
+) -> CallFailure {
     if let Some(v) = error.downcast_ref::<SandboxViolation>() {
         return CallFailure::Violation(v.clone());
     }
@@ -214,8 +261,14 @@ fn classify(error: wasmtime::Error, store: &Store<AdapterState>, limits: &super:
         if *trap == Trap::Interrupt {
             return CallFailure::Deadline(limits.call_deadline);
         }
-        let stderr = String::from_utf8_lossy(&store.data().stderr.contents()).trim().to_owned();
-        let detail = if stderr.is_empty() { String::new() } else { format!("; it printed: {}", validate::truncate_long(&stderr)) };
+        let stderr = String::from_utf8_lossy(&store.data().stderr.contents())
+            .trim()
+            .to_owned();
+        let detail = if stderr.is_empty() {
+            String::new()
+        } else {
+            format!("; it printed: {}", validate::truncate_long(&stderr))
+        };
         return CallFailure::Trap(format!("{trap}{detail}"));
     }
     let message = validate::truncate_long(&format!("{error:#}"));
@@ -230,7 +283,12 @@ fn classify(error: wasmtime::Error, store: &Store<AdapterState>, limits: &super:
 /// The adapter's declared hosts, the registry in use, and the hosts of API
 /// endpoint settings the user gave.
 fn allow_list_for(info: &AdapterInfo, context: &SessionContext) -> AllowList {
-    let mut allow = AllowList::new(info.allowed_hosts.iter().filter_map(|h| HostRule::parse(h)).collect());
+    let mut allow = AllowList::new(
+        info.allowed_hosts
+            .iter()
+            .filter_map(|h| HostRule::parse(h))
+            .collect(),
+    );
     if let Some(rule) = context.registry.as_deref().and_then(HostRule::parse) {
         allow.push(rule);
     }
@@ -241,7 +299,10 @@ fn allow_list_for(info: &AdapterInfo, context: &SessionContext) -> AllowList {
             .and_then(|v| url::Url::parse(v).ok())
             .and_then(|u| {
                 let host = u.host_str()?.to_owned();
-                Some(HostRule { host, port: u.port_or_known_default() })
+                Some(HostRule {
+                    host,
+                    port: u.port_or_known_default(),
+                })
             });
         if let Some(rule) = host {
             allow.push(rule);

@@ -28,7 +28,11 @@ impl SettingValues {
 
     /// Fill declared settings that have no explicit value from their
     /// environment variables, read through `lookup` (tests pass a map).
-    pub fn fill_from_env(&mut self, specs: &[SettingSpec], lookup: impl Fn(&str) -> Option<String>) {
+    pub fn fill_from_env(
+        &mut self,
+        specs: &[SettingSpec],
+        lookup: impl Fn(&str) -> Option<String>,
+    ) {
         for spec in specs {
             if !self.values.contains_key(&spec.name)
                 && let Some(value) = lookup(&spec.env).filter(|v| !v.is_empty())
@@ -63,11 +67,15 @@ mod tests {
     fn explicit_values_beat_environment_and_debug_hides_values() {
         let mut values = SettingValues::new();
         values.insert("token", "from-flag");
-        let env = |name: &str| (name == "X_TOKEN" || name == "X_USER").then(|| format!("env-{name}"));
+        let env =
+            |name: &str| (name == "X_TOKEN" || name == "X_USER").then(|| format!("env-{name}"));
         values.fill_from_env(&[spec("token", "X_TOKEN"), spec("user", "X_USER")], env);
         assert_eq!(values.get("token"), Some("from-flag"));
         assert_eq!(values.get("user"), Some("env-X_USER"));
         let shown = format!("{values:?}");
-        assert!(!shown.contains("from-flag") && !shown.contains("env-"), "{shown}");
+        assert!(
+            !shown.contains("from-flag") && !shown.contains("env-"),
+            "{shown}"
+        );
     }
 }

@@ -100,7 +100,10 @@ impl Capabilities {
             (self.create_repository, "create-repository"),
             (self.delete_repository, "delete-repository"),
         ];
-        all.into_iter().filter(|(on, _)| *on).map(|(_, n)| n).collect()
+        all.into_iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, n)| n)
+            .collect()
     }
 }
 

@@ -16,7 +16,9 @@ pub const REGEX_SIZE_LIMIT: usize = 1 << 16;
 fn is_identifier(text: &str, max: usize) -> bool {
     !text.is_empty()
         && text.len() <= max
-        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !text.starts_with('-')
 }
 
@@ -27,7 +29,10 @@ fn is_plain_text(text: &str, max: usize) -> bool {
 /// Validate an adapter's self-description.
 pub fn info(info: &AdapterInfo) -> Result<(), String> {
     if !is_identifier(&info.name, 32) {
-        return Err(format!("name {:?} must be 1-32 characters of a-z, 0-9 and '-'", info.name));
+        return Err(format!(
+            "name {:?} must be 1-32 characters of a-z, 0-9 and '-'",
+            info.name
+        ));
     }
     if info.version.is_empty() || !is_plain_text(&info.version, 64) || info.version.contains(' ') {
         return Err(format!("version {:?} is not a version", info.version));
@@ -36,8 +41,13 @@ pub fn info(info: &AdapterInfo) -> Result<(), String> {
         return Err("display name must be 1-256 printable characters".into());
     }
     let d = &info.detection;
-    if d.patterns.len() > MAX_LIST || info.allowed_hosts.len() > MAX_LIST || info.settings.len() > MAX_LIST {
-        return Err(format!("at most {MAX_LIST} patterns, hosts and settings each"));
+    if d.patterns.len() > MAX_LIST
+        || info.allowed_hosts.len() > MAX_LIST
+        || info.settings.len() > MAX_LIST
+    {
+        return Err(format!(
+            "at most {MAX_LIST} patterns, hosts and settings each"
+        ));
     }
     for p in &d.patterns {
         match p {
@@ -56,25 +66,38 @@ pub fn info(info: &AdapterInfo) -> Result<(), String> {
     }
     for host in &info.allowed_hosts {
         if HostRule::parse(host).is_none() {
-            return Err(format!("allowed host {host:?} is not `host`, `host:port` or `*.domain`"));
+            return Err(format!(
+                "allowed host {host:?} is not `host`, `host:port` or `*.domain`"
+            ));
         }
     }
     let mut names = HashSet::new();
     for s in &info.settings {
         if !is_identifier(&s.name, 64) {
-            return Err(format!("setting name {:?} must be a-z, 0-9 and '-'", s.name));
+            return Err(format!(
+                "setting name {:?} must be a-z, 0-9 and '-'",
+                s.name
+            ));
         }
         if !names.insert(s.name.as_str()) {
             return Err(format!("setting {:?} is declared twice", s.name));
         }
         let env_ok = !s.env.is_empty()
             && s.env.len() <= 128
-            && s.env.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+            && s.env
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
         if !env_ok {
-            return Err(format!("setting {:?}: environment variable {:?} must be A-Z, 0-9 and '_'", s.name, s.env));
+            return Err(format!(
+                "setting {:?}: environment variable {:?} must be A-Z, 0-9 and '_'",
+                s.name, s.env
+            ));
         }
         if !is_plain_text(&s.help, MAX_TEXT) {
-            return Err(format!("setting {:?}: help must be printable, at most {MAX_TEXT} bytes", s.name));
+            return Err(format!(
+                "setting {:?}: help must be printable, at most {MAX_TEXT} bytes",
+                s.name
+            ));
         }
     }
     Ok(())
@@ -111,7 +134,11 @@ fn tag(t: &TagInfo) -> Result<(), String> {
     if let Some(d) = &t.digest
         && !is_digest(d)
     {
-        return Err(format!("tag {:?}: {:?} is not a digest", t.name, truncate(d)));
+        return Err(format!(
+            "tag {:?}: {:?} is not a digest",
+            t.name,
+            truncate(d)
+        ));
     }
     Ok(())
 }
@@ -119,7 +146,10 @@ fn tag(t: &TagInfo) -> Result<(), String> {
 /// Validate one page of tags.
 pub fn tag_page(page: &TagPage) -> Result<(), String> {
     if page.tags.len() > MAX_TAGS_PER_PAGE {
-        return Err(format!("{} tags in one page (at most {MAX_TAGS_PER_PAGE})", page.tags.len()));
+        return Err(format!(
+            "{} tags in one page (at most {MAX_TAGS_PER_PAGE})",
+            page.tags.len()
+        ));
     }
     page.tags.iter().try_for_each(tag)?;
     if let Some(next) = &page.next
@@ -138,7 +168,10 @@ pub fn delete_results<'a>(
     let mut open: HashSet<&str> = requested.into_iter().collect();
     for tag in answered {
         if !open.remove(tag) {
-            return Err(format!("a result for {:?}, which was not requested or was answered twice", truncate(tag)));
+            return Err(format!(
+                "a result for {:?}, which was not requested or was answered twice",
+                truncate(tag)
+            ));
         }
     }
     if let Some(missing) = open.into_iter().next() {
@@ -150,7 +183,11 @@ pub fn delete_results<'a>(
 /// Shorten adapter-provided text before it goes into a message.
 pub fn truncate(text: &str) -> String {
     let clean: String = text.chars().filter(|c| !c.is_control()).take(80).collect();
-    if clean.len() < text.len() { format!("{clean}…") } else { clean }
+    if clean.len() < text.len() {
+        format!("{clean}…")
+    } else {
+        clean
+    }
 }
 
 #[cfg(test)]
@@ -173,8 +210,16 @@ mod tests {
     #[test]
     fn delete_results_must_match_request() {
         assert!(delete_results(["a", "b"], ["b", "a"]).is_ok());
-        assert!(delete_results(["a", "b"], ["a"]).unwrap_err().contains("no result"));
-        assert!(delete_results(["a"], ["a", "a"]).unwrap_err().contains("twice"));
+        assert!(
+            delete_results(["a", "b"], ["a"])
+                .unwrap_err()
+                .contains("no result")
+        );
+        assert!(
+            delete_results(["a"], ["a", "a"])
+                .unwrap_err()
+                .contains("twice")
+        );
         assert!(delete_results(["a"], ["z"]).is_err());
     }
 }

@@ -2,6 +2,8 @@
 
 wit_bindgen::generate!({ path: "wit", world: "adapter" });
 
+/// Exported only on wasm32: component export names are not native symbols.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 struct Future;
 
 impl exports::regent::adapter::registry::Guest for Future {
@@ -10,4 +12,5 @@ impl exports::regent::adapter::registry::Guest for Future {
     }
 }
 
+#[cfg(target_arch = "wasm32")]
 export!(Future);

@@ -30,9 +30,12 @@ fn page(names: &[&str]) -> TagPage {
     }
 }
 
+/// Recurses until the stack is exhausted; the frame holds a buffer so the
+/// overflow comes quickly.
 #[allow(unconditional_recursion)]
 fn recurse(depth: u64) -> u64 {
-    std::hint::black_box(recurse(depth + 1)) + 1
+    let frame = std::hint::black_box([depth; 64]);
+    recurse(frame[63] + 1) + frame[0]
 }
 
 impl Adapter for Hostile {
@@ -40,7 +43,12 @@ impl Adapter for Hostile {
         InfoBuilder::new("hostile", "A hostile test adapter", "0.0.1")
             .suffix(".hostile.test")
             .allow_host("allowed.test")
-            .setting("declared-token", "HOSTILE_DECLARED_TOKEN", true, "a secret it may read")
+            .setting(
+                "declared-token",
+                "HOSTILE_DECLARED_TOKEN",
+                true,
+                "a secret it may read",
+            )
             .capabilities(Capabilities::LIST_TAGS | Capabilities::DELETE_TAGS)
             .build()
     }

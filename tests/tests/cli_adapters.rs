@@ -25,38 +25,78 @@ fn adapters_list_shows_the_bundled_default_adapter_with_its_digest() {
         .find(|(p, _)| *p == "regent-adapter-default")
         .expect("embedded");
     let expected = format!("sha256:{}", hex_digest(bytes));
-    assert_eq!(default["digest"], Value::String(expected), "digest of the embedded component");
+    assert_eq!(
+        default["digest"],
+        Value::String(expected),
+        "digest of the embedded component"
+    );
     assert_eq!(default["detection"]["fallback"], true);
 
     let table = success(regent(cache.path()).args(["adapters", "list"]));
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.starts_with("NAME"), "{text}");
-    assert!(text.lines().any(|l| l.starts_with("default") && l.contains("bundled")), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("default") && l.contains("bundled")),
+        "{text}"
+    );
 }
 
 fn hex_digest(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[test]
 fn detect_picks_default_for_a_local_registry() {
     let cache = tempfile::tempdir().expect("tempdir");
-    let out = success(regent(cache.path()).args(["detect", "localhost:5000/app", "--output", "json"]));
+    let out =
+        success(regent(cache.path()).args(["detect", "localhost:5000/app", "--output", "json"]));
     let v = json(&out);
     assert_eq!(v["address"], "localhost:5000/app");
     assert_eq!(v["registry"], "localhost:5000");
     assert_eq!(v["implementation"], "default");
-    assert!(v["reason"].as_str().is_some_and(|r| r.contains("no adapter claims localhost:5000")), "{v}");
+    assert!(
+        v["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("no adapter claims localhost:5000")),
+        "{v}"
+    );
 }
 
 #[test]
 fn explicit_kind_from_flag_or_environment_is_honoured_and_explained() {
     let cache = tempfile::tempdir().expect("tempdir");
-    let out = success(regent(cache.path()).args(["detect", "example.com/x", "-o", "json", "--repo-container-registry", "default"]));
-    assert!(json(&out)["reason"].as_str().is_some_and(|r| r.contains("--repo-container-registry=default")));
-    let out = success(regent(cache.path()).args(["detect", "example.com/x", "-o", "json"]).env("REGENT_REPO_CONTAINER_REGISTRY", "default"));
-    assert!(json(&out)["reason"].as_str().is_some_and(|r| r.contains("REGENT_REPO_CONTAINER_REGISTRY=default")));
-    let out = success(regent(cache.path()).args(["detect", "example.com/x", "-o", "json"]).env("REGENT_REPO_CONTAINER_REGISTRY", "auto"));
+    let out = success(regent(cache.path()).args([
+        "detect",
+        "example.com/x",
+        "-o",
+        "json",
+        "--repo-container-registry",
+        "default",
+    ]));
+    assert!(
+        json(&out)["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("--repo-container-registry=default"))
+    );
+    let out = success(
+        regent(cache.path())
+            .args(["detect", "example.com/x", "-o", "json"])
+            .env("REGENT_REPO_CONTAINER_REGISTRY", "default"),
+    );
+    assert!(
+        json(&out)["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("REGENT_REPO_CONTAINER_REGISTRY=default"))
+    );
+    let out = success(
+        regent(cache.path())
+            .args(["detect", "example.com/x", "-o", "json"])
+            .env("REGENT_REPO_CONTAINER_REGISTRY", "auto"),
+    );
     assert_eq!(json(&out)["implementation"], "default");
 }
 
@@ -64,11 +104,19 @@ fn explicit_kind_from_flag_or_environment_is_honoured_and_explained() {
 fn unknown_kind_is_an_error_listing_the_known_ones() {
     let cache = tempfile::tempdir().expect("tempdir");
     let out = regent(cache.path())
-        .args(["detect", "localhost:5000/app", "--repo-container-registry", "nosuch"])
+        .args([
+            "detect",
+            "localhost:5000/app",
+            "--repo-container-registry",
+            "nosuch",
+        ])
         .output()
         .expect("run");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("unknown container registry kind `nosuch`"), "{stderr}");
+    assert!(
+        stderr.contains("unknown container registry kind `nosuch`"),
+        "{stderr}"
+    );
     assert!(stderr.contains("known kinds: auto, default"), "{stderr}");
 }
