@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # The main job, end to end, on a fresh machine: build regent, start a local
-# CNCF distribution registry on a free loopback port, run regent against it,
-# and stop everything on the way out.
+# CNCF distribution registry with htpasswd auth on a free loopback port, log
+# in, publish two images in multirepo and in monorepo mode, list and inspect
+# them, delete one tag safely, and stop everything on the way out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v docker-registry >/dev/null 2>&1; then
-    echo "==> installing the CNCF distribution registry (Debian package docker-registry)"
+missing=()
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "==> installing ${missing[*]} (Debian packages)"
     if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
     $SUDO apt-get update -qq
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-registry
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 echo "==> building regent"
 cargo build -q -p regent
-regent=target/debug/regent
+regent="$PWD/target/debug/regent"
 
 work=$(mktemp -d)
 registry_pid=
@@ -25,25 +29,50 @@ cleanup() {
 trap cleanup EXIT
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+registry="127.0.0.1:$port"
+htpasswd -Bbn demo demo-password > "$work/htpasswd"
 cat > "$work/config.yml" <<YAML
 version: 0.1
 log: { level: error }
 storage:
   filesystem: { rootdirectory: $work/data }
   delete: { enabled: true }
+auth:
+  htpasswd: { realm: regent-demo, path: $work/htpasswd }
 http:
-  addr: 127.0.0.1:$port
+  addr: $registry
 YAML
 docker-registry serve "$work/config.yml" >"$work/registry.log" 2>&1 &
 registry_pid=$!
-for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
-echo "==> registry running at 127.0.0.1:$port"
+for _ in $(seq 100); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://$registry/v2/" || true)
+    [ "$code" = 401 ] && break
+    sleep 0.1
+done
+echo "==> registry with htpasswd running at $registry"
 
+# Everything regent needs, private to this demo.
 export REGENT_CACHE_DIR="$work/cache"
-echo "==> regent adapters list"
-"$regent" adapters list
-echo "==> regent detect 127.0.0.1:$port/demo"
-"$regent" detect "127.0.0.1:$port/demo"
-echo "==> regent detect 127.0.0.1:$port/demo --output json"
-"$regent" detect "127.0.0.1:$port/demo" --output json
-echo "==> done; the registry is stopped on exit"
+export REGENT_DOCKER_CONFIG="$work/docker"
+export REGENT_INSECURE_REGISTRY="$registry"
+run() { echo; echo "\$ regent $*"; "$regent" "$@"; }
+
+run adapters list
+run detect "$registry/demo"
+echo; echo "\$ echo demo-password | regent login $registry -u demo --password-stdin"
+echo demo-password | "$regent" login "$registry" -u demo --password-stdin
+
+python3 scripts/make-oci-layout.py "$work/layout" frontend backend
+run publish --repo "$registry/demo" --repo-mode multirepo --tag v1 \
+    "frontend=oci:$work/layout:frontend" "backend=oci:$work/layout:backend"
+run publish --repo "$registry/demo-mono" --repo-mode monorepo --tag v1 \
+    "frontend=oci:$work/layout:frontend" "backend=oci:$work/layout:backend"
+run publish --repo "$registry/demo" --tag v2 "frontend=oci:$work/layout:frontend"
+run tags "$registry/demo/frontend"
+run tags "$registry/demo-mono"
+run inspect "$registry/demo/frontend:v1" "$registry/demo-mono:backend-v1"
+run delete "$registry/demo/frontend:v2"
+echo "(v1 shares v2's digest and is still there:)"
+run tags "$registry/demo/frontend"
+echo
+echo "==> done; the registry is stopped and its data removed on exit"

@@ -7,5 +7,8 @@
 pub mod adapters;
 pub mod cli;
 pub mod errors;
+pub mod publish;
+pub mod registry;
 pub mod runtime;
 pub mod tls;
+pub mod transfer;

@@ -1,6 +1,12 @@
 //! Shared test harness: test components, a loopback HTTP stub, and a way to
 //! run the `regent` binary. Every server binds 127.0.0.1 on a free port.
 
+pub mod certs;
 pub mod cli;
 pub mod components;
+pub mod http;
+pub mod images;
+pub mod registry;
+pub mod skopeo;
 pub mod stub_http;
+pub mod token_server;

@@ -41,25 +41,19 @@ pub enum DetectError {
     BadAddress(String),
 }
 
-/// The registry part of an address or repository by the distribution rule:
-/// the first component is a registry if it contains `.` or `:` or is
-/// `localhost`; otherwise the address is on Docker Hub (`docker.io`).
+/// The registry part of an address, a repository or an image reference, by
+/// the distribution rules (`acme/app` and `ubuntu` are on Docker Hub,
+/// `index.docker.io` is `docker.io`). A URL scheme is tolerated here.
 pub fn registry_of(address: &str) -> Result<String, DetectError> {
+    use crate::registry::reference::{ImagesRepo, Reference};
     let trimmed = address
         .trim()
         .trim_start_matches("https://")
-        .trim_start_matches("http://")
-        .trim_end_matches('/');
-    let first = trimmed.split('/').next().unwrap_or_default();
-    if first.is_empty() || first.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(DetectError::BadAddress(address.to_owned()));
-    }
-    let is_host = first.contains(['.', ':']) || first == "localhost";
-    Ok(if is_host {
-        first.to_ascii_lowercase()
-    } else {
-        "docker.io".to_owned()
-    })
+        .trim_start_matches("http://");
+    ImagesRepo::parse(trimmed)
+        .map(|r| r.registry().to_owned())
+        .or_else(|_| Reference::parse(trimmed).map(|r| r.registry().to_owned()))
+        .map_err(|_| DetectError::BadAddress(address.to_owned()))
 }
 
 impl AdapterCatalog {
@@ -149,5 +143,13 @@ mod tests {
         );
         assert!(registry_of("").is_err());
         assert!(registry_of("a b/c").is_err());
+        assert_eq!(
+            registry_of("index.docker.io/acme/app").ok().as_deref(),
+            Some("docker.io")
+        );
+        assert_eq!(
+            registry_of("localhost:5000/app:v1").ok().as_deref(),
+            Some("localhost:5000")
+        );
     }
 }

@@ -1,18 +1,22 @@
 //! What commands share: global flags, and the adapter engine and catalog,
 //! created only when a command needs them.
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use anyhow::Context as _;
 
 use super::GlobalArgs;
 use crate::adapters::{AdapterCatalog, Detected};
+use crate::registry::access::{AccessOptions, RegistryAccess};
+use crate::registry::distribution::TransportOptions;
 use crate::runtime::{AdapterEngine, ComponentCache, SandboxLimits};
 
 /// Shared state of one command run.
 pub struct CommandContext {
     pub global: GlobalArgs,
     catalog: OnceLock<Arc<AdapterCatalog>>,
+    registries: tokio::sync::Mutex<HashMap<String, RegistryAccess>>,
 }
 
 impl CommandContext {
@@ -21,6 +25,7 @@ impl CommandContext {
         Self {
             global,
             catalog: OnceLock::new(),
+            registries: tokio::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -57,5 +62,33 @@ impl CommandContext {
             (kind, origin)
         });
         Ok(catalog.detect(address, explicit)?)
+    }
+
+    /// Connection settings from the global flags.
+    pub fn access_options(&self) -> AccessOptions {
+        AccessOptions {
+            transport: TransportOptions {
+                insecure_registries: self.global.insecure_registry.clone(),
+                ca_files: self.global.ca_file.iter().cloned().collect(),
+                ..TransportOptions::default()
+            },
+            docker_config: self.global.docker_config.clone(),
+            verbose: self.global.verbose,
+            ..AccessOptions::default()
+        }
+    }
+
+    /// The registry serving `address` (a registry, repository or reference),
+    /// opened once per run and shared by everything the command does there.
+    pub async fn registry(&self, address: &str) -> anyhow::Result<RegistryAccess> {
+        let detected = self.detect(address).await?;
+        let mut open = self.registries.lock().await;
+        if let Some(access) = open.get(&detected.registry) {
+            return Ok(access.clone());
+        }
+        let registry = detected.registry.clone();
+        let access = RegistryAccess::open(detected, &self.access_options())?;
+        open.insert(registry, access.clone());
+        Ok(access)
     }
 }

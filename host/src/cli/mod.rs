@@ -2,9 +2,20 @@
 //! codes. One file per command group; none of them speaks HTTP itself.
 
 mod adapters;
+mod ci_env;
 mod context;
+mod copy;
+mod delete;
 mod detect;
+mod inspect;
+mod login;
+mod logout;
+mod name;
 mod output;
+mod publish;
+mod push_all;
+mod sources;
+mod tags;
 
 use std::process::ExitCode;
 
@@ -20,7 +31,12 @@ pub use output::OutputFormat;
 /// Harbor, Quay, ...) comes from sandboxed WebAssembly adapters bundled in
 /// this binary.
 #[derive(Debug, Parser)]
-#[command(name = "regent", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "regent",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -39,8 +55,29 @@ pub struct GlobalArgs {
     pub verbose: bool,
     /// Force the registry implementation instead of detecting it from the
     /// address (`auto` detects). `regent adapters list` shows the kinds.
-    #[arg(long, global = true, env = "REGENT_REPO_CONTAINER_REGISTRY", value_name = "KIND")]
+    #[arg(
+        long,
+        global = true,
+        env = "REGENT_REPO_CONTAINER_REGISTRY",
+        value_name = "KIND"
+    )]
     pub repo_container_registry: Option<String>,
+    /// Docker config directory with credentials (default: $DOCKER_CONFIG, then ~/.docker).
+    #[arg(long, global = true, env = "REGENT_DOCKER_CONFIG", value_name = "DIR")]
+    pub docker_config: Option<std::path::PathBuf>,
+    /// Talk plain HTTP to this registry (`host:port`); repeat for several.
+    #[arg(
+        long,
+        global = true,
+        env = "REGENT_INSECURE_REGISTRY",
+        value_delimiter = ',',
+        value_name = "HOST"
+    )]
+    pub insecure_registry: Vec<String>,
+    /// Trust this CA certificate (PEM) for registry TLS, besides the system
+    /// roots and Docker's `certs.d/HOST/ca.crt`.
+    #[arg(long, global = true, env = "REGENT_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// The commands.
@@ -53,12 +90,53 @@ pub enum Command {
     ///
     /// Example: `regent detect ghcr.io/acme/app --output json`.
     Detect(detect::DetectArgs),
+    /// Check a registry login and store it as `docker login` does.
+    ///
+    /// Example: `echo "$TOKEN" | regent login ghcr.io -u octocat --password-stdin`.
+    Login(login::LoginArgs),
+    /// Remove a stored registry login.
+    Logout(logout::LogoutArgs),
+    /// Log in from CI job variables into a private Docker config and print its environment.
+    ///
+    /// Example: `eval "$(regent ci-env gitlab)"`.
+    CiEnv(ci_env::CiEnvArgs),
+    /// Show the reference each image gets under the naming scheme, without pushing.
+    ///
+    /// Example: `regent name --repo localhost:5000/project --tag v1 frontend backend`.
+    Name(name::NameArgs),
+    /// Publish images to the images repo under the naming scheme.
+    ///
+    /// Example: `regent publish --repo localhost:5000/project --tag v1 frontend=oci:./build/frontend`.
+    Publish(publish::PublishArgs),
+    /// Push every image of an OCI layout under its ref name.
+    ///
+    /// Example: `regent push-all --from oci:./images --to localhost:5000/mirror`.
+    PushAll(push_all::PushAllArgs),
+    /// Copy an image (a whole multi-platform index too) to a registry.
+    ///
+    /// Example: `regent copy localhost:5000/app:v1 localhost:5000/backup/app:v1`.
+    Copy(copy::CopyArgs),
+    /// List a repository's tags (with native metadata where the adapter has it).
+    ///
+    /// Example: `regent tags localhost:5000/project/frontend --output json`.
+    Tags(tags::TagsArgs),
+    /// Show digest, media type, platforms, size and creation time of images.
+    ///
+    /// Example: `regent inspect localhost:5000/app:v1 localhost:5000/app:v2`.
+    Inspect(inspect::InspectArgs),
+    /// Delete one tag (never another tag on its digest), or a digest.
+    ///
+    /// Example: `regent delete localhost:5000/app:v1`.
+    Delete(delete::DeleteArgs),
 }
 
 /// Parse the arguments, run the command, and turn errors into messages and exit codes.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("regent: error: cannot start the async runtime: {e}");
@@ -80,5 +158,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Adapters(cmd) => adapters::run(&ctx, cmd).await,
         Command::Detect(args) => detect::run(&ctx, args).await,
+        Command::Login(args) => login::run(&ctx, args).await,
+        Command::Logout(args) => logout::run(&ctx, args).await,
+        Command::CiEnv(args) => ci_env::run(&ctx, args).await,
+        Command::Name(args) => name::run(&ctx, args).await,
+        Command::Publish(args) => publish::run(&ctx, args).await,
+        Command::PushAll(args) => push_all::run(&ctx, args).await,
+        Command::Copy(args) => copy::run(&ctx, args).await,
+        Command::Tags(args) => tags::run(&ctx, args).await,
+        Command::Inspect(args) => inspect::run(&ctx, args).await,
+        Command::Delete(args) => delete::run(&ctx, args).await,
     }
 }

@@ -190,6 +190,21 @@ pub fn truncate(text: &str) -> String {
     }
 }
 
+/// Cap adapter-provided message text at 4 KiB and drop control characters
+/// (terminal escapes), keeping newlines.
+pub fn truncate_long(text: &str) -> String {
+    const MAX: usize = 4096;
+    let mut clean: String = text
+        .chars()
+        .filter(|c| *c == '\n' || !c.is_control())
+        .take(MAX)
+        .collect();
+    if clean.len() < text.len() && text.chars().count() > MAX {
+        clean.push('…');
+    }
+    clean
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,19 +237,4 @@ mod tests {
         );
         assert!(delete_results(["a"], ["z"]).is_err());
     }
-}
-
-/// Cap adapter-provided message text at 4 KiB and drop control characters
-/// (terminal escapes), keeping newlines.
-pub fn truncate_long(text: &str) -> String {
-    const MAX: usize = 4096;
-    let mut clean: String = text
-        .chars()
-        .filter(|c| *c == '\n' || !c.is_control())
-        .take(MAX)
-        .collect();
-    if clean.len() < text.len() && text.chars().count() > MAX {
-        clean.push('…');
-    }
-    clean
 }

@@ -1,0 +1,177 @@
+//! One registry as a command uses it: the Registry API client, the
+//! credentials behind it, and the adapter that knows the registry's quirks.
+//!
+//! Commands never assemble these themselves, so every command gets the
+//! same TLS trust, the same token cache shared by the client and the adapter,
+//! and the same adapter settings.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::auth::{AuthError, CredentialStore, DockerConfigDir, RegistryAuth, RegistryEndpoints};
+use super::distribution::{RegistryClient, RegistryError, TransportOptions, base_url, http_client};
+use super::naming::{NamingError, default_mode};
+use super::reference::ImagesRepo;
+use crate::adapters::Detected;
+use crate::runtime::{
+    AdapterCallError, AdapterInfo, AdapterSession, Outbound, RepoMode, SessionContext,
+    SettingValues,
+};
+
+/// How to reach registries in this run: the user's connection flags.
+#[derive(Debug, Clone, Default)]
+pub struct AccessOptions {
+    pub transport: TransportOptions,
+    /// `--docker-config`, else `$DOCKER_CONFIG`, else `~/.docker`.
+    pub docker_config: Option<PathBuf>,
+    /// Adapter settings given on the command line (environment fills the rest).
+    pub settings: SettingValues,
+    /// Show adapters' debug log lines.
+    pub verbose: bool,
+}
+
+/// Setting up access failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error("adapter HTTP client: {0}")]
+    AdapterClient(String),
+}
+
+/// Resolving the naming mode failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ModeError {
+    #[error(transparent)]
+    Naming(#[from] NamingError),
+    #[error(
+        "the `{adapter}` adapter cannot name images in {repo} with --repo-mode {requested}: {source}"
+    )]
+    Adapter {
+        adapter: String,
+        repo: String,
+        requested: RepoMode,
+        #[source]
+        source: AdapterCallError,
+    },
+    #[error("the adapter task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// A registry ready to use.
+#[derive(Clone)]
+pub struct RegistryAccess {
+    registry: String,
+    client: RegistryClient,
+    auth: RegistryAuth,
+    detected: Detected,
+    context: SessionContext,
+}
+
+impl RegistryAccess {
+    /// Connect to `detected.registry` with `options`. Must run inside a tokio
+    /// runtime (adapters' HTTP is driven on it).
+    pub fn open(detected: Detected, options: &AccessOptions) -> Result<Self, AccessError> {
+        let registry = detected.registry.clone();
+        let http = http_client(&options.transport, &registry)?;
+        let store =
+            CredentialStore::open(DockerConfigDir::locate(options.docker_config.as_deref())?)?;
+        let endpoints = RegistryEndpoints::new(&options.transport.insecure_registries);
+        let auth = RegistryAuth::new(http.clone(), store, endpoints);
+        let base = base_url(&options.transport, &registry)?;
+        let client = RegistryClient::with_http_client(
+            &registry,
+            base,
+            http,
+            &options.transport,
+            Arc::new(auth.clone()),
+        );
+        let adapter_http = Outbound::default_client()
+            .map_err(|e| AccessError::AdapterClient(crate::errors::chain(&e)))?;
+        let outbound = Outbound::new(adapter_http, tokio::runtime::Handle::current())
+            .with_authenticator(Arc::new(auth.clone()));
+        let mut settings = options.settings.clone();
+        settings.fill_from_env(&detected.adapter.info().settings, |name| {
+            std::env::var(name).ok()
+        });
+        let context = SessionContext {
+            registry: Some(registry.clone()),
+            settings,
+            outbound: Some(Arc::new(outbound)),
+            verbose: options.verbose,
+        };
+        Ok(Self {
+            registry,
+            client,
+            auth,
+            detected,
+            context,
+        })
+    }
+
+    /// `host[:port]`.
+    pub fn registry(&self) -> &str {
+        &self.registry
+    }
+
+    /// The Registry API client.
+    pub fn client(&self) -> &RegistryClient {
+        &self.client
+    }
+
+    /// Credentials and tokens (shared with the client and the adapter).
+    pub fn auth(&self) -> &RegistryAuth {
+        &self.auth
+    }
+
+    /// Which adapter serves this registry, and why.
+    pub fn detected(&self) -> &Detected {
+        &self.detected
+    }
+
+    /// The adapter's validated self-description.
+    pub fn adapter_info(&self) -> &AdapterInfo {
+        self.detected.adapter.info()
+    }
+
+    /// Run `f` with a fresh adapter session on a blocking thread (adapter
+    /// calls are synchronous and may wait on HTTP).
+    pub async fn with_adapter<R, F>(&self, f: F) -> Result<R, tokio::task::JoinError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut AdapterSession) -> R + Send + 'static,
+    {
+        let adapter = self.detected.adapter.clone();
+        let context = self.context.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut session = AdapterSession::new(adapter, context);
+            f(&mut session)
+        })
+        .await
+    }
+
+    /// The registry's naming mode for `repo`: the adapter's own rule where it
+    /// has one, else the host's rule from the adapter's quirks.
+    pub async fn resolve_mode(
+        &self,
+        repo: &ImagesRepo,
+        requested: RepoMode,
+    ) -> Result<RepoMode, ModeError> {
+        if !self.adapter_info().capabilities.resolve_mode {
+            return Ok(default_mode(repo, &self.adapter_info().quirks, requested)?);
+        }
+        let text = repo.to_string();
+        let asked = text.clone();
+        let answer = self
+            .with_adapter(move |s| s.resolve_mode(&asked, requested))
+            .await?;
+        answer.map_err(|source| ModeError::Adapter {
+            adapter: self.detected.implementation.clone(),
+            repo: text,
+            requested,
+            source,
+        })
+    }
+}
