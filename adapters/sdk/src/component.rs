@@ -6,7 +6,8 @@ use std::marker::PhantomData;
 
 use crate::bindings::exports::regent::adapter::registry::Guest;
 use crate::{
-    Adapter, AdapterError, AdapterInfo, DeleteResult, Location, RepoMode, TagPage, TagRef,
+    Adapter, AdapterError, AdapterInfo, DeleteResult, Location, LoginCredentials, RepoMode,
+    TagPage, TagRef,
 };
 
 thread_local! {
@@ -52,5 +53,9 @@ impl<A: Adapter> Guest for Component<A> {
 
     fn delete_repository(at: Location) -> Result<(), AdapterError> {
         with_adapter::<A, _>(|a| a.delete_repository(&at))
+    }
+
+    fn registry_login(registry: String) -> Result<Option<LoginCredentials>, AdapterError> {
+        with_adapter::<A, _>(|a| a.registry_login(&registry))
     }
 }

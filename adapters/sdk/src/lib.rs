@@ -43,8 +43,8 @@ pub mod bindings {
 
 pub use bindings::regent::adapter::types::{
     AdapterError, AdapterInfo, Capabilities, DeleteResult, Detection, HostPattern, Location,
-    LogLevel, NamingQuirks, OciArtifactSupport, RateLimit, RepoMode, SettingSpec, TagInfo, TagPage,
-    TagRef, UnauthorizedError,
+    LogLevel, LoginCredentials, NamingQuirks, OciArtifactSupport, RateLimit, RepoMode, SettingSpec,
+    TagInfo, TagPage, TagRef, UnauthorizedError,
 };
 #[doc(hidden)]
 pub use component::Component;
@@ -93,6 +93,13 @@ pub trait Adapter: Default + 'static {
     fn delete_repository(&self, at: &Location) -> Result<()> {
         let _ = at;
         Err(errors::unsupported("delete-repository"))
+    }
+
+    /// Docker login credentials from the registry's own API, for when the
+    /// user's Docker config has none (declare `Capabilities::REGISTRY_LOGIN`).
+    fn registry_login(&self, registry: &str) -> Result<Option<LoginCredentials>> {
+        let _ = registry;
+        Err(errors::unsupported("registry-login"))
     }
 }
 

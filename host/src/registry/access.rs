@@ -8,7 +8,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::auth::{AuthError, CredentialStore, DockerConfigDir, RegistryAuth, RegistryEndpoints};
+use super::auth::{
+    AuthError, CredentialFallback, CredentialStore, Credentials, DockerConfigDir, FallbackFuture,
+    RegistryAuth, RegistryEndpoints, Secret,
+};
 use super::distribution::{RegistryClient, RegistryError, TransportOptions, base_url, http_client};
 use super::naming::{NamingError, default_mode};
 use super::reference::ImagesRepo;
@@ -90,7 +93,9 @@ impl RegistryAccess {
         );
         let adapter_http = Outbound::default_client()
             .map_err(|e| AccessError::AdapterClient(crate::errors::chain(&e)))?;
-        let outbound = Outbound::new(adapter_http, tokio::runtime::Handle::current())
+        let plain_outbound = Outbound::new(adapter_http, tokio::runtime::Handle::current());
+        let outbound = plain_outbound
+            .clone()
             .with_authenticator(Arc::new(auth.clone()));
         let mut settings = options.settings.clone();
         settings.fill_from_env(&detected.adapter.info().settings, |name| {
@@ -102,6 +107,18 @@ impl RegistryAccess {
             outbound: Some(Arc::new(outbound)),
             verbose: options.verbose,
         };
+        if detected.adapter.info().capabilities.registry_login {
+            // The login session gets no registry authenticator: asking the
+            // registry for credentials while producing them would recurse.
+            let login_context = SessionContext {
+                outbound: Some(Arc::new(plain_outbound)),
+                ..context.clone()
+            };
+            auth.set_fallback(Arc::new(AdapterLogin {
+                detected: detected.clone(),
+                context: login_context,
+            }));
+        }
         Ok(Self {
             registry,
             client,
@@ -172,6 +189,40 @@ impl RegistryAccess {
             repo: text,
             requested,
             source,
+        })
+    }
+}
+
+/// Registry credentials from the adapter's `registry-login`.
+struct AdapterLogin {
+    detected: Detected,
+    context: SessionContext,
+}
+
+impl CredentialFallback for AdapterLogin {
+    fn credentials<'a>(&'a self, registry: &'a str) -> FallbackFuture<'a> {
+        Box::pin(async move {
+            let adapter = self.detected.adapter.clone();
+            let context = self.context.clone();
+            let asked = registry.to_owned();
+            let answer = tokio::task::spawn_blocking(move || {
+                AdapterSession::new(adapter, context).registry_login(&asked)
+            })
+            .await
+            .map_err(|e| AuthError::AdapterLogin {
+                registry: registry.to_owned(),
+                message: e.to_string(),
+            })?;
+            match answer {
+                Ok(found) => Ok(found.map(|c| Credentials::Basic {
+                    username: c.username,
+                    password: Secret::new(c.password),
+                })),
+                Err(e) => Err(AuthError::AdapterLogin {
+                    registry: registry.to_owned(),
+                    message: e.to_string(),
+                }),
+            }
         })
     }
 }

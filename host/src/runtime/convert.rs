@@ -66,6 +66,7 @@ impl From<wit::AdapterInfo> for AdapterInfo {
                 delete_repository: i
                     .capabilities
                     .contains(wit::Capabilities::DELETE_REPOSITORY),
+                registry_login: i.capabilities.contains(wit::Capabilities::REGISTRY_LOGIN),
             },
             quirks: NamingQuirks {
                 nested_repositories: i.quirks.nested_repositories,
@@ -130,6 +131,16 @@ impl From<&TagRef> for wit::TagRef {
         wit::TagRef {
             tag: t.tag.clone(),
             digest: t.digest.clone(),
+        }
+    }
+}
+
+impl From<wit::LoginCredentials> for LoginCredentials {
+    fn from(c: wit::LoginCredentials) -> Self {
+        LoginCredentials {
+            username: c.username,
+            password: c.password,
+            expires_at: c.expires_at,
         }
     }
 }

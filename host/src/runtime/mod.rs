@@ -32,8 +32,8 @@ pub use outbound::{AuthFuture, Outbound, RegistryAuthRequest, RegistryAuthentica
 pub use session::{AdapterSession, SessionContext};
 pub use settings::SettingValues;
 pub use types::{
-    AdapterInfo, Capabilities, DeleteResult, Detection, HostPattern, NamingQuirks,
-    OciArtifactSupport, RepoMode, SettingSpec, TagInfo, TagPage, TagRef,
+    AdapterInfo, Capabilities, DeleteResult, Detection, HostPattern, LoginCredentials,
+    NamingQuirks, OciArtifactSupport, RepoMode, SettingSpec, TagInfo, TagPage, TagRef,
 };
 
 mod limits;

@@ -18,7 +18,7 @@ use super::host_imports::AdapterState;
 use super::loaded::LoadedAdapter;
 use super::outbound::Outbound;
 use super::settings::SettingValues;
-use super::types::{AdapterInfo, DeleteResult, RepoMode, TagPage, TagRef};
+use super::types::{AdapterInfo, DeleteResult, LoginCredentials, RepoMode, TagPage, TagRef};
 use super::validate;
 
 /// What a session runs against: the registry in use, the user's settings,
@@ -237,6 +237,28 @@ impl AdapterSession {
         let at = self.location(repository);
         let answer = self.call("create-repository", |g, s| g.call_create_repository(s, &at))?;
         self.registry_result("create-repository", answer)
+    }
+
+    /// Registry login credentials from the adapter's API.
+    pub fn registry_login(
+        &mut self,
+        registry: &str,
+    ) -> Result<Option<LoginCredentials>, AdapterCallError> {
+        let answer = self.call("registry-login", |g, s| g.call_registry_login(s, registry))?;
+        let found = self
+            .registry_result("registry-login", answer)?
+            .map(LoginCredentials::from);
+        if let Some(c) = &found
+            && (c.username.is_empty() || c.username.len() > 1024 || c.password.len() > 64 * 1024)
+        {
+            return Err(self.error(
+                "registry-login",
+                CallFailure::Malformed(
+                    "credentials with an empty or oversized username or password".into(),
+                ),
+            ));
+        }
+        Ok(found)
     }
 
     /// Delete a repository natively.

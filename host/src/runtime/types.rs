@@ -88,6 +88,7 @@ pub struct Capabilities {
     pub delete_tags: bool,
     pub create_repository: bool,
     pub delete_repository: bool,
+    pub registry_login: bool,
 }
 
 impl Capabilities {
@@ -99,6 +100,7 @@ impl Capabilities {
             (self.delete_tags, "delete-tags"),
             (self.create_repository, "create-repository"),
             (self.delete_repository, "delete-repository"),
+            (self.registry_login, "registry-login"),
         ];
         all.into_iter()
             .filter(|(on, _)| *on)
@@ -156,4 +158,23 @@ pub struct TagRef {
 pub struct DeleteResult {
     pub tag: String,
     pub outcome: Result<(), super::RegistryFailure>,
+}
+
+/// Docker login credentials an adapter fetched from its registry's API.
+/// `Debug` never shows the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LoginCredentials {
+    pub username: String,
+    pub password: String,
+    pub expires_at: Option<i64>,
+}
+
+impl std::fmt::Debug for LoginCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginCredentials")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }

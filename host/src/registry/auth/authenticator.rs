@@ -3,7 +3,9 @@
 //! and a token cache shared by all clones.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::cache::{CachedToken, TokenCache, normalise, parse_scope};
@@ -54,6 +56,20 @@ struct Inner {
     credentials: tokio::sync::Mutex<HashMap<String, Option<Credentials>>>,
     known: Mutex<HashMap<String, Known>>,
     tokens: TokenCache,
+    fallback: OnceLock<Arc<dyn CredentialFallback>>,
+}
+
+/// A boxed future of credentials from a fallback source.
+pub type FallbackFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Option<Credentials>, AuthError>> + Send + 'a>>;
+
+/// Where credentials come from when the Docker config has none for a
+/// registry: the registry's adapter (ECR's GetAuthorizationToken, ACR's
+/// token exchange), so `regent login` is not needed where the cloud's own
+/// credentials already grant access.
+pub trait CredentialFallback: Send + Sync {
+    /// Credentials for `registry`, or none for anonymous access.
+    fn credentials<'a>(&'a self, registry: &'a str) -> FallbackFuture<'a>;
 }
 
 /// Shows what was learnt about registries, never credentials or tokens.
@@ -88,8 +104,15 @@ impl RegistryAuth {
                 credentials: tokio::sync::Mutex::new(HashMap::new()),
                 known: Mutex::new(HashMap::new()),
                 tokens: TokenCache::default(),
+                fallback: OnceLock::new(),
             }),
         }
+    }
+
+    /// Ask `fallback` for credentials of registries the Docker config does
+    /// not cover. Set once; later calls are ignored.
+    pub fn set_fallback(&self, fallback: Arc<dyn CredentialFallback>) {
+        let _ = self.inner.fallback.set(fallback);
     }
 
     /// The HTTP client in use, for requests that should share its connections.
@@ -109,7 +132,12 @@ impl RegistryAuth {
         if let Some(found) = resolved.get(registry) {
             return Ok(found.clone());
         }
-        let found = self.inner.store.get(registry).await?;
+        let mut found = self.inner.store.get(registry).await?;
+        if found.is_none()
+            && let Some(fallback) = self.inner.fallback.get()
+        {
+            found = fallback.credentials(registry).await?;
+        }
         resolved.insert(registry.to_owned(), found.clone());
         Ok(found)
     }

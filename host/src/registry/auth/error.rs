@@ -19,6 +19,9 @@ pub enum AuthError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The registry's adapter could not produce login credentials.
+    #[error("could not log in to {registry} through its adapter: {message}")]
+    AdapterLogin { registry: String, message: String },
     /// The config file is not what Docker writes.
     #[error("the Docker config {path} is not valid: {reason}; fix or remove it")]
     ParseConfig { path: PathBuf, reason: String },

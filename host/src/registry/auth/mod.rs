@@ -28,7 +28,7 @@ mod secret;
 mod store;
 mod token;
 
-pub use authenticator::{RegistryAuth, Verified};
+pub use authenticator::{CredentialFallback, FallbackFuture, RegistryAuth, Verified};
 pub use challenge::{BearerChallenge, Challenge, parse_challenge};
 pub use config::DockerConfig;
 pub use config_dir::DockerConfigDir;

@@ -6,8 +6,9 @@
 
 use regent_adapter_sdk::errors::other;
 use regent_adapter_sdk::{
-    Adapter, AdapterInfo, Capabilities, DeleteResult, InfoBuilder, Location, Result, TagInfo,
-    TagPage, TagRef, bindings::regent::adapter::host, http, register_adapter, settings,
+    Adapter, AdapterInfo, Capabilities, DeleteResult, InfoBuilder, Location, LoginCredentials,
+    Result, TagInfo, TagPage, TagRef, bindings::regent::adapter::host, http, register_adapter,
+    settings,
 };
 
 #[derive(Default)]
@@ -49,7 +50,9 @@ impl Adapter for Hostile {
                 true,
                 "a secret it may read",
             )
-            .capabilities(Capabilities::LIST_TAGS | Capabilities::DELETE_TAGS)
+            .capabilities(
+                Capabilities::LIST_TAGS | Capabilities::DELETE_TAGS | Capabilities::REGISTRY_LOGIN,
+            )
             .build()
     }
 
@@ -107,6 +110,10 @@ impl Adapter for Hostile {
         }
     }
 
+    fn registry_login(&self, _registry: &str) -> Result<Option<LoginCredentials>> {
+        Ok(Self::login_from_setting())
+    }
+
     fn delete_tags(&self, at: &Location, tags: Vec<TagRef>) -> Result<Vec<DeleteResult>> {
         match at.repository.as_str() {
             // Claims to have deleted a tag nobody asked for.
@@ -122,6 +129,19 @@ impl Adapter for Hostile {
                 })
                 .collect()),
         }
+    }
+}
+
+impl Hostile {
+    /// `declared-token` as `user:password`, for the registry-login test.
+    fn login_from_setting() -> Option<LoginCredentials> {
+        let token = settings::get("declared-token")?;
+        let (username, password) = token.split_once(':')?;
+        Some(LoginCredentials {
+            username: username.to_owned(),
+            password: password.to_owned(),
+            expires_at: None,
+        })
     }
 }
 
