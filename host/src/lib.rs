@@ -5,6 +5,7 @@
 //! sandboxed WebAssembly adapters (see [`runtime`] and `wit/adapter.wit`).
 
 pub mod adapters;
+pub mod bundle;
 pub mod cli;
 pub mod errors;
 pub mod publish;

@@ -23,13 +23,26 @@ pub fn regent_bin() -> PathBuf {
     bin
 }
 
-/// A `regent` command with a private cache dir and no inherited registry settings.
-pub fn regent(cache_dir: &std::path::Path) -> Command {
+/// A `regent` command with no inherited registry settings.
+///
+/// Every test's regent shares one compile cache (`target/<profile>/regent-test-cache`):
+/// entries are keyed by component digest, so sharing is safe, and compiling
+/// every bundled adapter again for each test would cost seconds per test.
+/// `_cache_dir` is kept for callers that still pass a private one.
+pub fn regent(_cache_dir: &std::path::Path) -> Command {
     let mut command = Command::new(regent_bin());
     command
-        .env("REGENT_CACHE_DIR", cache_dir)
+        .env("REGENT_CACHE_DIR", shared_cache_dir())
         .env_remove("REGENT_REPO_CONTAINER_REGISTRY");
     command
+}
+
+/// The compile cache shared by all tests' regent runs.
+pub fn shared_cache_dir() -> PathBuf {
+    regent_bin()
+        .parent()
+        .map(|p| p.join("regent-test-cache"))
+        .unwrap_or_else(|| std::env::temp_dir().join("regent-test-cache"))
 }
 
 /// Run and return the output, failing the test with stderr if it did not succeed.

@@ -2,7 +2,7 @@
 
 use crate::{
     AdapterInfo, Capabilities, Detection, HostPattern, NamingQuirks, OciArtifactSupport,
-    SettingSpec,
+    SettingSpec, TagMetadata,
 };
 
 /// Builds an [`AdapterInfo`]; defaults: nested repositories, no create
@@ -27,6 +27,7 @@ impl InfoBuilder {
                 allowed_hosts: Vec::new(),
                 settings: Vec::new(),
                 capabilities: Capabilities::empty(),
+                metadata: TagMetadata::empty(),
                 quirks: NamingQuirks {
                     nested_repositories: true,
                     create_repository_before_push: false,
@@ -111,6 +112,12 @@ impl InfoBuilder {
     /// Declare native capabilities.
     pub fn capabilities(mut self, capabilities: Capabilities) -> Self {
         self.info.capabilities = capabilities;
+        self
+    }
+
+    /// Declare which metadata native `list-tags` fills in.
+    pub fn metadata(mut self, metadata: TagMetadata) -> Self {
+        self.info.metadata = metadata;
         self
     }
 

@@ -44,7 +44,7 @@ pub mod bindings {
 pub use bindings::regent::adapter::types::{
     AdapterError, AdapterInfo, Capabilities, DeleteResult, Detection, HostPattern, Location,
     LogLevel, LoginCredentials, NamingQuirks, OciArtifactSupport, RateLimit, RepoMode, SettingSpec,
-    TagInfo, TagPage, TagRef, UnauthorizedError,
+    TagInfo, TagMetadata, TagPage, TagRef, UnauthorizedError,
 };
 #[doc(hidden)]
 pub use component::Component;

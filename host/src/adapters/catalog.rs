@@ -45,7 +45,7 @@ impl AdapterCatalog {
             let source = AdapterSource::Bundled {
                 package: (*package).to_owned(),
             };
-            catalog.add(engine.load(source, bytes)?);
+            catalog.add(engine.load_lazily(source, bytes)?);
         }
         Ok(catalog)
     }

@@ -10,20 +10,23 @@ use super::GlobalArgs;
 use crate::adapters::{AdapterCatalog, Detected};
 use crate::registry::access::{AccessOptions, RegistryAccess};
 use crate::registry::distribution::TransportOptions;
-use crate::runtime::{AdapterEngine, ComponentCache, SandboxLimits};
+use crate::runtime::{AdapterEngine, ComponentCache, SandboxLimits, SettingValues};
 
 /// Shared state of one command run.
 pub struct CommandContext {
     pub global: GlobalArgs,
+    /// Adapter settings from `--repo-NAME VALUE` flags.
+    pub settings: SettingValues,
     catalog: OnceLock<Arc<AdapterCatalog>>,
     registries: tokio::sync::Mutex<HashMap<String, RegistryAccess>>,
 }
 
 impl CommandContext {
     /// A context for these global flags.
-    pub fn new(global: GlobalArgs) -> Self {
+    pub fn new(global: GlobalArgs, settings: SettingValues) -> Self {
         Self {
             global,
+            settings,
             catalog: OnceLock::new(),
             registries: tokio::sync::Mutex::new(HashMap::new()),
         }
@@ -74,7 +77,7 @@ impl CommandContext {
             },
             docker_config: self.global.docker_config.clone(),
             verbose: self.global.verbose,
-            ..AccessOptions::default()
+            settings: self.settings.clone(),
         }
     }
 
@@ -82,6 +85,7 @@ impl CommandContext {
     /// opened once per run and shared by everything the command does there.
     pub async fn registry(&self, address: &str) -> anyhow::Result<RegistryAccess> {
         let detected = self.detect(address).await?;
+        self.check_setting_names().await?;
         let mut open = self.registries.lock().await;
         if let Some(access) = open.get(&detected.registry) {
             return Ok(access.clone());
@@ -90,5 +94,36 @@ impl CommandContext {
         let access = RegistryAccess::open(detected, &self.access_options())?;
         open.insert(registry, access.clone());
         Ok(access)
+    }
+
+    /// Refuse `--repo-NAME` flags no adapter declares (a typo would
+    /// otherwise be ignored silently).
+    async fn check_setting_names(&self) -> anyhow::Result<()> {
+        let catalog = self.catalog().await?;
+        for name in self.settings.names() {
+            let declared = catalog.all().any(|a| a.info().setting(name).is_some());
+            if !declared {
+                let mut known: Vec<String> = catalog
+                    .all()
+                    .flat_map(|a| {
+                        a.info()
+                            .settings
+                            .iter()
+                            .map(|s| format!("--repo-{}", s.name))
+                    })
+                    .collect();
+                known.sort();
+                known.dedup();
+                anyhow::bail!(
+                    "no registry adapter has a setting `{name}` (from --repo-{name}); known settings: {}",
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                );
+            }
+        }
+        Ok(())
     }
 }

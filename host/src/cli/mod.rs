@@ -2,6 +2,7 @@
 //! codes. One file per command group; none of them speaks HTTP itself.
 
 mod adapters;
+mod bundle;
 mod ci_env;
 mod context;
 mod copy;
@@ -14,6 +15,8 @@ mod name;
 mod output;
 mod publish;
 mod push_all;
+mod registries;
+mod setting_flags;
 mod sources;
 mod tags;
 
@@ -124,6 +127,13 @@ pub enum Command {
     ///
     /// Example: `regent inspect localhost:5000/app:v1 localhost:5000/app:v2`.
     Inspect(inspect::InspectArgs),
+    /// Ship a directory as an OCI artifact (a bundle), or pull one.
+    #[command(subcommand)]
+    Bundle(bundle::BundleCommand),
+    /// The support table: what regent does on each registry, and the settings it reads.
+    ///
+    /// Example: `regent registries --output json`.
+    Registries(registries::RegistriesArgs),
     /// Delete one tag (never another tag on its digest), or a digest.
     ///
     /// Example: `regent delete localhost:5000/app:v1`.
@@ -132,7 +142,14 @@ pub enum Command {
 
 /// Parse the arguments, run the command, and turn errors into messages and exit codes.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let (args, settings) = match setting_flags::extract(std::env::args_os().collect()) {
+        Ok(split) => split,
+        Err(message) => {
+            eprintln!("regent: error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = Cli::parse_from(args);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -143,7 +160,7 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(run(cli));
+    let result = runtime.block_on(run(cli, settings));
     match result {
         Ok(code) => code,
         Err(error) => {
@@ -153,8 +170,8 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let ctx = CommandContext::new(cli.global);
+async fn run(cli: Cli, settings: crate::runtime::SettingValues) -> anyhow::Result<ExitCode> {
+    let ctx = CommandContext::new(cli.global, settings);
     match cli.command {
         Command::Adapters(cmd) => adapters::run(&ctx, cmd).await,
         Command::Detect(args) => detect::run(&ctx, args).await,
@@ -168,5 +185,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tags(args) => tags::run(&ctx, args).await,
         Command::Inspect(args) => inspect::run(&ctx, args).await,
         Command::Delete(args) => delete::run(&ctx, args).await,
+        Command::Registries(args) => registries::run(&ctx, args).await,
+        Command::Bundle(cmd) => bundle::run(&ctx, cmd).await,
     }
 }

@@ -17,6 +17,8 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+use super::types::AdapterInfo;
+
 const MAGIC: &[u8; 8] = b"RGNTCW01";
 const HEADER_LEN: usize = MAGIC.len() + 32;
 
@@ -98,6 +100,43 @@ impl ComponentCache {
         file.write_all(&payload).map_err(|e| e.to_string())?;
         file.persist(&path).map_err(|e| e.to_string())?;
         Ok(())
+    }
+}
+
+impl ComponentCache {
+    fn info_path(&self, engine: &Engine, component_digest: &str) -> Option<PathBuf> {
+        self.path_for(engine, component_digest)
+            .map(|p| p.with_extension(format!("regent{}.info.json", env!("CARGO_PKG_VERSION"))))
+    }
+
+    /// The validated info this host recorded for a component, if cached.
+    pub(super) fn load_info(&self, engine: &Engine, component_digest: &str) -> Option<AdapterInfo> {
+        let bytes = fs::read(self.info_path(engine, component_digest)?).ok()?;
+        let payload = verified_payload(&bytes)?;
+        serde_json::from_slice(payload).ok()
+    }
+
+    /// Record a component's validated info; failures only cost a later probe.
+    pub(super) fn store_info(&self, engine: &Engine, component_digest: &str, info: &AdapterInfo) {
+        let Some(path) = self.info_path(engine, component_digest) else {
+            return;
+        };
+        let Ok(payload) = serde_json::to_vec(info) else {
+            return;
+        };
+        let write = || -> std::io::Result<()> {
+            let dir = path
+                .parent()
+                .ok_or_else(|| std::io::Error::other("no parent"))?;
+            create_private_dir(dir)?;
+            let mut file = tempfile::NamedTempFile::new_in(dir)?;
+            file.write_all(MAGIC)?;
+            file.write_all(&Sha256::digest(&payload))?;
+            file.write_all(&payload)?;
+            file.persist(&path).map_err(|e| e.error)?;
+            Ok(())
+        };
+        let _ = write();
     }
 }
 

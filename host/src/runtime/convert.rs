@@ -68,6 +68,12 @@ impl From<wit::AdapterInfo> for AdapterInfo {
                     .contains(wit::Capabilities::DELETE_REPOSITORY),
                 registry_login: i.capabilities.contains(wit::Capabilities::REGISTRY_LOGIN),
             },
+            metadata: TagMetadata {
+                digest: i.metadata.contains(wit::TagMetadata::DIGEST),
+                pushed_at: i.metadata.contains(wit::TagMetadata::PUSHED_AT),
+                last_pulled_at: i.metadata.contains(wit::TagMetadata::LAST_PULLED_AT),
+                size: i.metadata.contains(wit::TagMetadata::SIZE),
+            },
             quirks: NamingQuirks {
                 nested_repositories: i.quirks.nested_repositories,
                 create_repository_before_push: i.quirks.create_repository_before_push,

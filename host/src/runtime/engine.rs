@@ -14,6 +14,7 @@ use super::host_imports::AdapterState;
 use super::limits::SandboxLimits;
 use super::loaded::{AdapterSource, LoadedAdapter};
 use super::session::{AdapterSession, SessionContext};
+use super::types::AdapterInfo;
 
 /// The WIT package adapters are built against.
 pub const WIT_PACKAGE: &str = "regent:adapter";
@@ -80,16 +81,60 @@ impl AdapterEngine {
     /// and read and validate `info()`.
     pub fn load(&self, source: AdapterSource, bytes: &[u8]) -> Result<LoadedAdapter, LoadError> {
         let origin = source.to_string();
-        let digest = format!("sha256:{}", hex::encode(Sha256::digest(bytes)));
-        let component = match self.inner.cache.load(&self.inner.engine, &digest) {
+        let digest = digest_of(bytes);
+        let pre = self.prepare(bytes, &digest, &origin)?;
+        let info = self.probe_info(&pre, &origin)?;
+        self.inner
+            .cache
+            .store_info(&self.inner.engine, &digest, &info);
+        Ok(LoadedAdapter::new(
+            self.clone(),
+            Some(pre),
+            None,
+            info,
+            digest,
+            source,
+        ))
+    }
+
+    /// Like [`AdapterEngine::load`], but when this component's info is in
+    /// the cache, nothing is compiled until a session first calls it: a
+    /// command that uses one adapter pays for one.
+    pub fn load_lazily(
+        &self,
+        source: AdapterSource,
+        bytes: &'static [u8],
+    ) -> Result<LoadedAdapter, LoadError> {
+        let digest = digest_of(bytes);
+        match self.inner.cache.load_info(&self.inner.engine, &digest) {
+            Some(info) if super::validate::info(&info).is_ok() => Ok(LoadedAdapter::new(
+                self.clone(),
+                None,
+                Some(bytes),
+                info,
+                digest,
+                source,
+            )),
+            _ => self.load(source, bytes),
+        }
+    }
+
+    /// The compiled, linked component: from the cache, else compiled now.
+    pub(super) fn prepare(
+        &self,
+        bytes: &[u8],
+        digest: &str,
+        origin: &str,
+    ) -> Result<AdapterPre<AdapterState>, LoadError> {
+        let component = match self.inner.cache.load(&self.inner.engine, digest) {
             Some(c) => c,
             None => {
                 let c =
                     Component::new(&self.inner.engine, bytes).map_err(|e| LoadError::Compile {
-                        origin: origin.clone(),
+                        origin: origin.to_owned(),
                         message: format!("{e:#}"),
                     })?;
-                if let Err(message) = self.inner.cache.store(&self.inner.engine, &digest, &c) {
+                if let Err(message) = self.inner.cache.store(&self.inner.engine, digest, &c) {
                     eprintln!(
                         "regent: warning: could not cache the compiled adapter {origin}: {message}"
                     );
@@ -97,32 +142,42 @@ impl AdapterEngine {
                 c
             }
         };
-        check_wit_version(&self.inner.engine, &component, &origin)?;
-        let pre = self
-            .inner
+        check_wit_version(&self.inner.engine, &component, origin)?;
+        self.inner
             .linker
             .instantiate_pre(&component)
             .and_then(AdapterPre::new)
             .map_err(|e| LoadError::Link {
-                origin: origin.clone(),
+                origin: origin.to_owned(),
                 message: format!("{e:#}"),
-            })?;
-        let mut probe = AdapterSession::probe(self.clone(), pre.clone(), &origin);
+            })
+    }
+
+    fn probe_info(
+        &self,
+        pre: &AdapterPre<AdapterState>,
+        origin: &str,
+    ) -> Result<AdapterInfo, LoadError> {
+        let mut probe = AdapterSession::probe(self.clone(), pre.clone(), origin);
         let info = probe.info().map_err(|source| LoadError::Info {
-            origin: origin.clone(),
+            origin: origin.to_owned(),
             source,
         })?;
         super::validate::info(&info).map_err(|message| LoadError::InvalidInfo {
-            origin: origin.clone(),
+            origin: origin.to_owned(),
             message,
         })?;
-        Ok(LoadedAdapter::new(self.clone(), pre, info, digest, source))
+        Ok(info)
     }
 
     /// Start a session with one adapter for one command.
     pub fn session(&self, adapter: Arc<LoadedAdapter>, context: SessionContext) -> AdapterSession {
         AdapterSession::new(adapter, context)
     }
+}
+
+fn digest_of(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
 /// Refuse components built against a contract version this host does not speak.

@@ -1,6 +1,6 @@
 //! An adapter ready to instantiate: compiled, linked, described.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
@@ -28,10 +28,12 @@ impl std::fmt::Display for AdapterSource {
     }
 }
 
-/// A loaded adapter: its validated info, digest, and pre-instantiated component.
+/// A loaded adapter: its validated info, digest, and (compiled on first
+/// use when loaded lazily) pre-instantiated component.
 pub struct LoadedAdapter {
     pub(super) engine: AdapterEngine,
-    pub(super) pre: AdapterPre<AdapterState>,
+    pre: OnceLock<Result<AdapterPre<AdapterState>, String>>,
+    bytes: Option<&'static [u8]>,
     info: Arc<AdapterInfo>,
     digest: String,
     source: AdapterSource,
@@ -40,18 +42,40 @@ pub struct LoadedAdapter {
 impl LoadedAdapter {
     pub(super) fn new(
         engine: AdapterEngine,
-        pre: AdapterPre<AdapterState>,
+        pre: Option<AdapterPre<AdapterState>>,
+        bytes: Option<&'static [u8]>,
         info: AdapterInfo,
         digest: String,
         source: AdapterSource,
     ) -> Self {
+        let slot = OnceLock::new();
+        if let Some(pre) = pre {
+            let _ = slot.set(Ok(pre));
+        }
         Self {
             engine,
-            pre,
+            pre: slot,
+            bytes,
             info: Arc::new(info),
             digest,
             source,
         }
+    }
+
+    /// The linked component, compiling it on first use if it was loaded lazily.
+    pub(super) fn pre(&self) -> Result<AdapterPre<AdapterState>, String> {
+        self.pre
+            .get_or_init(|| match self.bytes {
+                Some(bytes) => self
+                    .engine
+                    .prepare(bytes, &self.digest, &self.source.to_string())
+                    .map_err(|e| e.to_string()),
+                None => Err(format!(
+                    "adapter {} has no component to compile",
+                    self.source
+                )),
+            })
+            .clone()
     }
 
     /// What the adapter says about itself (validated).

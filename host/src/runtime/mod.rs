@@ -33,7 +33,7 @@ pub use session::{AdapterSession, SessionContext};
 pub use settings::SettingValues;
 pub use types::{
     AdapterInfo, Capabilities, DeleteResult, Detection, HostPattern, LoginCredentials,
-    NamingQuirks, OciArtifactSupport, RepoMode, SettingSpec, TagInfo, TagPage, TagRef,
+    NamingQuirks, OciArtifactSupport, RepoMode, SettingSpec, TagInfo, TagMetadata, TagPage, TagRef,
 };
 
 mod limits;

@@ -41,7 +41,7 @@ struct Live {
 /// A store and instance of one adapter for one command.
 pub struct AdapterSession {
     engine: AdapterEngine,
-    pre: AdapterPre<AdapterState>,
+    pre: Result<AdapterPre<AdapterState>, String>,
     name: Arc<str>,
     info: Option<Arc<AdapterInfo>>,
     context: SessionContext,
@@ -56,7 +56,7 @@ impl AdapterSession {
         let allow = allow_list_for(&info, &context);
         Self {
             engine: adapter.engine.clone(),
-            pre: adapter.pre.clone(),
+            pre: adapter.pre(),
             name: Arc::from(info.name.as_str()),
             info: Some(info),
             context,
@@ -73,7 +73,7 @@ impl AdapterSession {
     ) -> Self {
         Self {
             engine,
-            pre,
+            pre: Ok(pre),
             name: Arc::from(origin),
             info: None,
             context: SessionContext::default(),
@@ -132,9 +132,12 @@ impl AdapterSession {
         store.data_mut().log_lines = 0;
         let instance = match instance {
             Some(i) => i,
-            None => match self.pre.instantiate(&mut store) {
-                Ok(i) => i,
-                Err(e) => {
+            None => match self.pre.as_ref().map(|pre| pre.instantiate(&mut store)) {
+                Err(message) => {
+                    return Err(self.error(call, CallFailure::Instantiate(message.clone())));
+                }
+                Ok(Ok(i)) => i,
+                Ok(Err(e)) => {
                     return Err(self.error(call, classify(e, &store, self.engine.limits(), true)));
                 }
             },

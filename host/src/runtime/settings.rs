@@ -21,6 +21,11 @@ impl SettingValues {
         self.values.insert(name.into(), value.into());
     }
 
+    /// Names of the settings given.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.values.keys().map(String::as_str)
+    }
+
     /// The value for `name`, if given.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)

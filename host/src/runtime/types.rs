@@ -109,6 +109,31 @@ impl Capabilities {
     }
 }
 
+/// Which metadata native tag listing fills in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagMetadata {
+    pub digest: bool,
+    pub pushed_at: bool,
+    pub last_pulled_at: bool,
+    pub size: bool,
+}
+
+impl TagMetadata {
+    /// Names of the fields reported, for tables.
+    pub fn names(&self) -> Vec<&'static str> {
+        [
+            (self.digest, "digest"),
+            (self.pushed_at, "pushed-at"),
+            (self.last_pulled_at, "last-pulled-at"),
+            (self.size, "size"),
+        ]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, n)| n)
+        .collect()
+    }
+}
+
 /// What an adapter says about itself, validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdapterInfo {
@@ -119,6 +144,7 @@ pub struct AdapterInfo {
     pub allowed_hosts: Vec<String>,
     pub settings: Vec<SettingSpec>,
     pub capabilities: Capabilities,
+    pub metadata: TagMetadata,
     pub quirks: NamingQuirks,
 }
 
