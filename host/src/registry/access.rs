@@ -101,6 +101,7 @@ impl RegistryAccess {
         settings.fill_from_env(&detected.adapter.info().settings, |name| {
             std::env::var(name).ok()
         });
+        fill_from_aws_files(&mut settings, detected.adapter.info());
         let context = SessionContext {
             registry: Some(registry.clone()),
             settings,
@@ -224,5 +225,20 @@ impl CredentialFallback for AdapterLogin {
                 }),
             }
         })
+    }
+}
+
+/// AWS credentials and region from `~/.aws` for adapters that declare the
+/// `aws-*` settings and got no value from flags or the environment; only
+/// declared names are handed over.
+fn fill_from_aws_files(settings: &mut SettingValues, info: &AdapterInfo) {
+    if !info.settings.iter().any(|s| s.name.starts_with("aws-")) {
+        return;
+    }
+    let found = super::aws_profile::aws_profile_settings(|name| std::env::var(name).ok(), dirs::home_dir().as_deref());
+    for (name, value) in found {
+        if info.setting(&name).is_some() && settings.get(&name).is_none() {
+            settings.insert(name, value);
+        }
     }
 }
