@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod aws_profile;
 pub mod digest;
 pub mod distribution;
 pub mod inspect;
