@@ -530,3 +530,25 @@ fn push_all_pushes_every_image_of_a_layout_under_its_ref_name() {
     assert_eq!(digest_of(&skopeo, "mirror/tools/a:1.0"), a.manifest.digest);
     assert_eq!(digest_of(&skopeo, "mirror/b:2.0"), b.manifest.digest);
 }
+
+#[test]
+fn an_adapter_answering_unsupported_falls_back_to_the_registry_api() {
+    // nexus lists and deletes natively only with its API settings; without
+    // them it answers `unsupported` and the host does the work itself.
+    let registry = TestRegistry::start(RegistrySetup::Plain);
+    let env = Env::new(&registry);
+    let image = TestImage::new("fallback").build();
+    let layout = layout_with(&env.path("layout"), &[("v1", &image)]);
+    let skopeo = Skopeo::new(&registry);
+    for tag in ["v1", "v2"] {
+        skopeo.copy(&layout.reference("v1"), &registry.docker_ref(&format!("team/app:{tag}")));
+    }
+    let repo = format!("{}/team/app", registry.authority());
+    let tags = env.json(&["tags", &repo, "--repo-container-registry", "nexus"]);
+    assert_eq!(tags["implementation"], "nexus");
+    assert_eq!(tags["source"], "registry-api");
+    assert_eq!(tags["tags"].as_array().map(Vec::len), Some(2));
+    let deleted = env.json(&["delete", &format!("{repo}:v2"), "--repo-container-registry", "nexus"]);
+    assert_eq!(deleted["method"], "throwaway");
+    assert_eq!(skopeo.list_tags("team/app"), vec!["v1"]);
+}

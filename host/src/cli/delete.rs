@@ -96,21 +96,35 @@ async fn delete_tag(access: &RegistryAccess, reference: &Reference) -> anyhow::R
             digest: Some(digest.to_string()),
         }];
         let repo = repository.clone();
-        let results = access
+        let answer = access
             .with_adapter(move |s| s.delete_tags(&repo, &request))
             .await
-            .context("the adapter task failed")??;
-        for result in results {
-            result
-                .outcome
-                .with_context(|| format!("deleting {reference}"))?;
+            .context("the adapter task failed")?;
+        // `unsupported` (for the call, or for this tag) means: the host's
+        // tag-safe Registry API delete does it instead.
+        let native_done = match answer {
+            Err(e) if e.is_unsupported() => false,
+            Err(e) => return Err(e.into()),
+            Ok(results) => {
+                let mut done = true;
+                for result in results {
+                    match result.outcome {
+                        Ok(()) => {}
+                        Err(crate::runtime::RegistryFailure::Unsupported { .. }) => done = false,
+                        Err(e) => return Err(anyhow::Error::new(e).context(format!("deleting {reference}"))),
+                    }
+                }
+                done
+            }
+        };
+        if native_done {
+            return Ok(Deleted {
+                reference: reference.to_string(),
+                digest,
+                method: "native".into(),
+                deleted_tags: vec![tag],
+            });
         }
-        return Ok(Deleted {
-            reference: reference.to_string(),
-            digest,
-            method: "native".into(),
-            deleted_tags: vec![tag],
-        });
     }
     let gone = deleter.delete(&repository, &tag, None).await?;
     Ok(Deleted {

@@ -39,8 +39,13 @@ pub async fn run(ctx: &CommandContext, args: TagsArgs) -> anyhow::Result<ExitCod
         );
     };
     let access = ctx.registry(&repo.to_string()).await?;
-    let (source, tags) = if access.adapter_info().capabilities.list_tags {
-        ("native", native_tags(&access, &path).await?)
+    let native = if access.adapter_info().capabilities.list_tags {
+        native_tags(&access, &path).await?
+    } else {
+        None
+    };
+    let (source, tags) = if let Some(tags) = native {
+        ("native", tags)
     } else {
         let names = access.client().tags(&path, Some(1000)).await?;
         let tags = names
@@ -86,11 +91,13 @@ pub async fn run(ctx: &CommandContext, args: TagsArgs) -> anyhow::Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-/// Every page of the adapter's native listing.
+/// Every page of the adapter's native listing; `None` when the adapter says
+/// it cannot list here (e.g. a setting it needs is absent), so the caller
+/// falls back to the Registry API.
 async fn native_tags(
     access: &crate::registry::access::RegistryAccess,
     path: &str,
-) -> anyhow::Result<Vec<TagInfo>> {
+) -> anyhow::Result<Option<Vec<TagInfo>>> {
     let mut tags = Vec::new();
     let mut page: Option<String> = None;
     loop {
@@ -99,12 +106,16 @@ async fn native_tags(
         let answer = access
             .with_adapter(move |s| s.list_tags(&repository, cursor.as_deref()))
             .await
-            .context("the adapter task failed")??;
+            .context("the adapter task failed")?;
+        let answer = match answer {
+            Err(e) if e.is_unsupported() && page.is_none() => return Ok(None),
+            other => other?,
+        };
         tags.extend(answer.tags);
         match answer.next {
             Some(next) if Some(&next) != page.as_ref() => page = Some(next),
             _ => break,
         }
     }
-    Ok(tags)
+    Ok(Some(tags))
 }
