@@ -4,8 +4,10 @@
 pub mod certs;
 pub mod cli;
 pub mod components;
+pub mod fakes;
 pub mod http;
 pub mod images;
+pub mod moto;
 pub mod registry;
 pub mod skopeo;
 pub mod stub_http;

@@ -87,3 +87,42 @@ fn a_directory_round_trips_as_an_oci_artifact() {
     assert!(!again.status.success(), "a non-empty target is refused");
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
 }
+
+#[test]
+fn a_registry_that_cannot_store_artifacts_is_refused_before_any_upload() {
+    // The quay adapter declares OCI artifacts unsupported; the stub records
+    // every request, and must see none.
+    let stub = regent_tests::stub_http::StubServer::start(|_| {
+        regent_tests::stub_http::Reply::new(500, "no")
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join("deploy");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    std::fs::write(src.join("values.yaml"), "x: 1\n").expect("write");
+    let out = regent(&dir.path().join("cache"))
+        .args([
+            "bundle",
+            "publish",
+            &src.display().to_string(),
+            "--repo",
+            &format!("{}/acme/bundle", stub.authority()),
+        ])
+        .args([
+            "--tag",
+            "v1",
+            "--repo-container-registry",
+            "quay",
+            "--insecure-registry",
+            &stub.authority(),
+        ])
+        .output()
+        .expect("run regent");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot store OCI artifacts"), "{stderr}");
+    assert!(
+        stub.requests().is_empty(),
+        "nothing was sent: {:?}",
+        stub.requests()
+    );
+}

@@ -127,16 +127,31 @@ fn unknown_kind_is_an_error_listing_the_known_ones() {
 fn setting_flags_nobody_declares_are_refused_with_the_known_ones() {
     let cache = tempfile::tempdir().expect("tempdir");
     let out = regent(cache.path())
-        .args(["tags", "127.0.0.1:9/app", "--repo-no-such-setting", "x", "--insecure-registry", "127.0.0.1:9"])
+        .args([
+            "tags",
+            "127.0.0.1:9/app",
+            "--repo-no-such-setting",
+            "x",
+            "--insecure-registry",
+            "127.0.0.1:9",
+        ])
         .output()
         .expect("run");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("no registry adapter has a setting `no-such-setting`"), "{stderr}");
+    assert!(
+        stderr.contains("no registry adapter has a setting `no-such-setting`"),
+        "{stderr}"
+    );
     assert!(stderr.contains("known settings: "), "{stderr}");
-    let missing_value = regent(cache.path()).args(["tags", "x/y", "--repo-token"]).output().expect("run");
+    let missing_value = regent(cache.path())
+        .args(["tags", "x/y", "--repo-token"])
+        .output()
+        .expect("run");
     assert_eq!(missing_value.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&missing_value.stderr).contains("`--repo-token` needs a value"));
+    assert!(
+        String::from_utf8_lossy(&missing_value.stderr).contains("`--repo-token` needs a value")
+    );
 }
 
 #[test]
@@ -144,16 +159,29 @@ fn registries_lists_every_bundled_implementation() {
     let cache = tempfile::tempdir().expect("tempdir");
     let out = success(regent(cache.path()).args(["registries", "--output", "json"]));
     let rows = json(&out);
-    let names: Vec<&str> = rows.as_array().expect("array").iter().filter_map(|r| r["implementation"].as_str()).collect();
+    let names: Vec<&str> = rows
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|r| r["implementation"].as_str())
+        .collect();
     let bundled: Vec<String> = regent::adapters::bundled_components()
         .iter()
         .map(|(p, _)| p.trim_start_matches("regent-adapter-").to_owned())
         .collect();
     assert_eq!(names.len(), bundled.len(), "{names:?}");
     for name in &bundled {
-        assert!(names.contains(&name.as_str()), "{name} missing from {names:?}");
+        assert!(
+            names.contains(&name.as_str()),
+            "{name} missing from {names:?}"
+        );
     }
-    let default = rows.as_array().expect("array").iter().find(|r| r["implementation"] == "default").expect("default");
+    let default = rows
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|r| r["implementation"] == "default")
+        .expect("default");
     assert_eq!(default["oci_artifacts"], "supported");
     assert_eq!(default["native_cleanup"], false);
 }

@@ -291,12 +291,49 @@ fn compiled_components_are_cached_and_tampered_entries_ignored() {
     let engine =
         AdapterEngine::new(small_limits(), ComponentCache::at(&cache_dir)).expect("engine");
     load(&engine, HOSTILE).expect("first load compiles");
-    let files: Vec<_> = std::fs::read_dir(&cache_dir)
-        .expect("cache dir")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    assert_eq!(files.len(), 1, "{files:?}");
+    let with_extension = |ext: &str| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(&cache_dir)
+            .expect("cache dir")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.to_string_lossy().ends_with(ext))
+            .collect()
+    };
+    let files = with_extension(".cwasm");
+    assert_eq!(files.len(), 1, "one compiled component: {files:?}");
+    let infos = with_extension(".info.json");
+    assert_eq!(infos.len(), 1, "one cached info: {infos:?}");
+
+    // A lazy load reads the cached info; a tampered info file is ignored and
+    // the component is probed again instead.
+    let lazy = engine
+        .load_lazily(
+            AdapterSource::Bundled {
+                package: HOSTILE.into(),
+            },
+            component(HOSTILE),
+        )
+        .expect("lazy load from cached info");
+    assert_eq!(lazy.name(), "hostile");
+    let mut info_bytes = std::fs::read(&infos[0]).expect("info");
+    let last = info_bytes.len() - 1;
+    info_bytes[last] ^= 0x20;
+    std::fs::write(&infos[0], &info_bytes).expect("tamper info");
+    let reprobed = engine
+        .load_lazily(
+            AdapterSource::Bundled {
+                package: HOSTILE.into(),
+            },
+            component(HOSTILE),
+        )
+        .expect("a tampered info file is ignored");
+    assert_eq!(reprobed.name(), "hostile");
+    assert_ne!(
+        std::fs::read(&infos[0]).expect("info"),
+        info_bytes,
+        "the info was rewritten"
+    );
+
     let cached = std::fs::read(&files[0]).expect("cached file");
     // Flip one byte of the compiled code: the entry must be refused and rewritten.
     let mut tampered = cached.clone();

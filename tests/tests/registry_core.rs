@@ -541,14 +541,22 @@ fn an_adapter_answering_unsupported_falls_back_to_the_registry_api() {
     let layout = layout_with(&env.path("layout"), &[("v1", &image)]);
     let skopeo = Skopeo::new(&registry);
     for tag in ["v1", "v2"] {
-        skopeo.copy(&layout.reference("v1"), &registry.docker_ref(&format!("team/app:{tag}")));
+        skopeo.copy(
+            &layout.reference("v1"),
+            &registry.docker_ref(&format!("team/app:{tag}")),
+        );
     }
     let repo = format!("{}/team/app", registry.authority());
     let tags = env.json(&["tags", &repo, "--repo-container-registry", "nexus"]);
     assert_eq!(tags["implementation"], "nexus");
     assert_eq!(tags["source"], "registry-api");
     assert_eq!(tags["tags"].as_array().map(Vec::len), Some(2));
-    let deleted = env.json(&["delete", &format!("{repo}:v2"), "--repo-container-registry", "nexus"]);
+    let deleted = env.json(&[
+        "delete",
+        &format!("{repo}:v2"),
+        "--repo-container-registry",
+        "nexus",
+    ]);
     assert_eq!(deleted["method"], "throwaway");
     assert_eq!(skopeo.list_tags("team/app"), vec!["v1"]);
 }

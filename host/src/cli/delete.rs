@@ -111,7 +111,11 @@ async fn delete_tag(access: &RegistryAccess, reference: &Reference) -> anyhow::R
                     match result.outcome {
                         Ok(()) => {}
                         Err(crate::runtime::RegistryFailure::Unsupported { .. }) => done = false,
-                        Err(e) => return Err(anyhow::Error::new(e).context(format!("deleting {reference}"))),
+                        Err(e) => {
+                            return Err(
+                                anyhow::Error::new(e).context(format!("deleting {reference}"))
+                            );
+                        }
                     }
                 }
                 done

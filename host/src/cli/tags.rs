@@ -91,31 +91,32 @@ pub async fn run(ctx: &CommandContext, args: TagsArgs) -> anyhow::Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-/// Every page of the adapter's native listing; `None` when the adapter says
-/// it cannot list here (e.g. a setting it needs is absent), so the caller
-/// falls back to the Registry API.
+/// Every page of the adapter's native listing, in one adapter session (so
+/// tokens the adapter obtains are reused across pages); `None` when the
+/// adapter says it cannot list here (e.g. a setting it needs is absent), so
+/// the caller falls back to the Registry API.
 async fn native_tags(
     access: &crate::registry::access::RegistryAccess,
     path: &str,
 ) -> anyhow::Result<Option<Vec<TagInfo>>> {
-    let mut tags = Vec::new();
-    let mut page: Option<String> = None;
-    loop {
-        let repository = path.to_owned();
-        let cursor = page.clone();
-        let answer = access
-            .with_adapter(move |s| s.list_tags(&repository, cursor.as_deref()))
-            .await
-            .context("the adapter task failed")?;
-        let answer = match answer {
-            Err(e) if e.is_unsupported() && page.is_none() => return Ok(None),
-            other => other?,
-        };
-        tags.extend(answer.tags);
-        match answer.next {
-            Some(next) if Some(&next) != page.as_ref() => page = Some(next),
-            _ => break,
-        }
-    }
-    Ok(Some(tags))
+    let repository = path.to_owned();
+    let listing = access
+        .with_adapter(move |session| {
+            let mut tags = Vec::new();
+            let mut page: Option<String> = None;
+            loop {
+                let answer = match session.list_tags(&repository, page.as_deref()) {
+                    Err(e) if e.is_unsupported() && page.is_none() => return Ok(None),
+                    other => other?,
+                };
+                tags.extend(answer.tags);
+                match answer.next {
+                    Some(next) if Some(&next) != page.as_ref() => page = Some(next),
+                    _ => return Ok(Some(tags)),
+                }
+            }
+        })
+        .await
+        .context("the adapter task failed")?;
+    listing.map_err(|e: crate::runtime::AdapterCallError| anyhow::Error::new(e))
 }

@@ -235,14 +235,24 @@ fn fill_from_aws_files(settings: &mut SettingValues, info: &AdapterInfo) {
     if !info.settings.iter().any(|s| s.name.starts_with("aws-")) {
         return;
     }
-    const KEY_PARTS: [&str; 3] = ["aws-access-key-id", "aws-secret-access-key", "aws-session-token"];
+    const KEY_PARTS: [&str; 3] = [
+        "aws-access-key-id",
+        "aws-secret-access-key",
+        "aws-session-token",
+    ];
     // Key, secret and token are one credential: take them from the files only
     // when none came from flags or the environment, never mixed.
     let key_given = KEY_PARTS.iter().any(|n| settings.get(n).is_some());
-    let found = super::aws_profile::aws_profile_settings(|name| std::env::var(name).ok(), dirs::home_dir().as_deref());
+    let found = super::aws_profile::aws_profile_settings(
+        |name| std::env::var(name).ok(),
+        dirs::home_dir().as_deref(),
+    );
     for (name, value) in found {
         let is_key_part = KEY_PARTS.contains(&name.as_str());
-        if info.setting(&name).is_some() && settings.get(&name).is_none() && !(is_key_part && key_given) {
+        if info.setting(&name).is_some()
+            && settings.get(&name).is_none()
+            && !(is_key_part && key_given)
+        {
             settings.insert(name, value);
         }
     }

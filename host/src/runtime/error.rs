@@ -79,7 +79,10 @@ impl AdapterCallError {
     /// Whether the adapter answered `unsupported`: the host should do the
     /// work through the Registry API instead.
     pub fn is_unsupported(&self) -> bool {
-        matches!(self.failure, CallFailure::Registry(RegistryFailure::Unsupported { .. }))
+        matches!(
+            self.failure,
+            CallFailure::Registry(RegistryFailure::Unsupported { .. })
+        )
     }
 
     /// The registry failure behind this error, if it is one.
