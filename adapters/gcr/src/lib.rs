@@ -18,7 +18,7 @@ use regent_adapter_sdk::errors::{invalid_settings, other, rate_limited, transien
 use regent_adapter_sdk::http::{self, Response, encode_component};
 use regent_adapter_sdk::{
     Adapter, AdapterError, AdapterInfo, Capabilities, DeleteResult, InfoBuilder, Location, Result,
-    TagInfo, TagPage, TagRef, log, paging, register_adapter, settings,
+    TagInfo, TagMetadata, TagPage, TagRef, log, paging, register_adapter, settings,
 };
 use serde::Deserialize;
 
@@ -70,6 +70,7 @@ impl Adapter for Gcr {
             "base URL of the registry's API (default: https://REGISTRY)",
         )
         .capabilities(Capabilities::LIST_TAGS | Capabilities::DELETE_TAGS)
+        .metadata(TagMetadata::DIGEST | TagMetadata::PUSHED_AT | TagMetadata::SIZE)
         .build()
     }
 

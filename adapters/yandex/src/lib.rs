@@ -16,7 +16,7 @@ use regent_adapter_sdk::http::{self, Response, encode_component};
 use regent_adapter_sdk::time::parse_rfc3339;
 use regent_adapter_sdk::{
     Adapter, AdapterError, AdapterInfo, Capabilities, InfoBuilder, Location, LoginCredentials,
-    Result, TagInfo, TagPage, register_adapter, settings,
+    Result, TagInfo, TagMetadata, TagPage, register_adapter, settings,
 };
 use serde::Deserialize;
 
@@ -65,6 +65,7 @@ impl Adapter for Yandex {
             "base URL of the Container Registry API (default: https://container-registry.api.cloud.yandex.net/container-registry/v1)",
         )
         .capabilities(Capabilities::LIST_TAGS | Capabilities::REGISTRY_LOGIN)
+        .metadata(TagMetadata::DIGEST | TagMetadata::PUSHED_AT | TagMetadata::SIZE)
         .build()
     }
 
