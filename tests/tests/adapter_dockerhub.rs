@@ -1,12 +1,7 @@
 //! The bundled `dockerhub` adapter against a fake Docker Hub API
 //! (`regent_tests::fakes::dockerhub`, following `tests/fixtures/dockerhub/`).
 
-use std::sync::Arc;
-
-use regent::runtime::{
-    AdapterEngine, AdapterSession, AdapterSource, CallFailure, ComponentCache, Outbound,
-    RegistryFailure, SandboxLimits, SessionContext, SettingValues, TagRef,
-};
+use regent::runtime::{CallFailure, RegistryFailure, TagRef};
 use regent_tests::cli::{regent, success};
 use regent_tests::fakes::dockerhub::{FakeDockerHub, HubTag};
 
@@ -28,53 +23,13 @@ fn hub_tags(count: u32) -> Vec<HubTag> {
         .collect()
 }
 
-fn bytes() -> &'static [u8] {
-    regent::adapters::bundled_components()
-        .iter()
-        .find(|(p, _)| *p == PACKAGE)
-        .map(|(_, b)| *b)
-        .expect("the dockerhub adapter is bundled")
-}
-
-struct Env {
-    _runtime: tokio::runtime::Runtime,
-    session: AdapterSession,
-}
+type Env = regent_tests::adapters::AdapterUnderTest;
 
 fn session(hub: &FakeDockerHub, settings: &[(&str, &str)]) -> Env {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let engine =
-        AdapterEngine::new(SandboxLimits::default(), ComponentCache::disabled()).expect("engine");
-    let loaded = engine
-        .load(
-            AdapterSource::Bundled {
-                package: PACKAGE.into(),
-            },
-            bytes(),
-        )
-        .expect("load");
-    let mut values = SettingValues::new();
-    values.insert("docker-hub-api-url", hub.url());
-    for (k, v) in settings {
-        values.insert(*k, *v);
-    }
-    let outbound = Outbound::new(
-        Outbound::default_client().expect("client"),
-        runtime.handle().clone(),
-    );
-    let session = engine.session(
-        Arc::new(loaded),
-        SessionContext {
-            registry: Some("docker.io".into()),
-            settings: values,
-            outbound: Some(Arc::new(outbound)),
-            verbose: false,
-        },
-    );
-    Env {
-        _runtime: runtime,
-        session,
-    }
+    let api = hub.url();
+    let mut all = vec![("docker-hub-api-url", api.as_str())];
+    all.extend_from_slice(settings);
+    regent_tests::adapters::session(PACKAGE, "docker.io", &all)
 }
 
 fn login_settings(secret: &str) -> Vec<(&str, &str)> {

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use regent::runtime::{
-    AdapterEngine, AdapterSession, AdapterSource, ComponentCache, Outbound, RegistryFailure,
-    RepoMode, SandboxLimits, SessionContext, SettingValues, TagRef,
+    AdapterEngine, AdapterSource, ComponentCache, Outbound, RegistryFailure, RepoMode,
+    SandboxLimits, SessionContext, SettingValues, TagRef,
 };
 use regent_tests::cli::{regent, success};
 use regent_tests::fakes::github::{FakeGitHub, GhVersion};
@@ -26,53 +26,15 @@ fn version(id: u64, tags: &[&str]) -> GhVersion {
     }
 }
 
-fn bytes() -> &'static [u8] {
-    regent::adapters::bundled_components()
-        .iter()
-        .find(|(p, _)| *p == PACKAGE)
-        .map(|(_, b)| *b)
-        .expect("the github adapter is bundled")
-}
-
-struct Env {
-    _runtime: tokio::runtime::Runtime,
-    session: AdapterSession,
-}
+type Env = regent_tests::adapters::AdapterUnderTest;
 
 fn session_at(github: &FakeGitHub, registry: &str, token: Option<&str>) -> Env {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let engine =
-        AdapterEngine::new(SandboxLimits::default(), ComponentCache::disabled()).expect("engine");
-    let loaded = engine
-        .load(
-            AdapterSource::Bundled {
-                package: PACKAGE.into(),
-            },
-            bytes(),
-        )
-        .expect("load");
-    let mut values = SettingValues::new();
-    values.insert("github-api-url", github.url());
+    let api = github.url();
+    let mut settings = vec![("github-api-url", api.as_str())];
     if let Some(t) = token {
-        values.insert("github-token", t);
+        settings.push(("github-token", t));
     }
-    let outbound = Outbound::new(
-        Outbound::default_client().expect("client"),
-        runtime.handle().clone(),
-    );
-    let session = engine.session(
-        Arc::new(loaded),
-        SessionContext {
-            registry: Some(registry.into()),
-            settings: values,
-            outbound: Some(Arc::new(outbound)),
-            verbose: false,
-        },
-    );
-    Env {
-        _runtime: runtime,
-        session,
-    }
+    regent_tests::adapters::session(PACKAGE, registry, &settings)
 }
 
 fn session(github: &FakeGitHub, token: Option<&str>) -> Env {
@@ -469,7 +431,7 @@ fn an_exhausted_rate_limit_is_rate_limited_not_forbidden() {
             AdapterSource::Bundled {
                 package: PACKAGE.into(),
             },
-            bytes(),
+            regent_tests::adapters::bundled(PACKAGE),
         )
         .expect("load");
     let mut values = SettingValues::new();

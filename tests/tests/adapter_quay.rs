@@ -1,12 +1,7 @@
 //! The bundled `quay` adapter against a fake Quay API v1
 //! (`regent_tests::fakes::quay`, following `tests/fixtures/quay/`).
 
-use std::sync::Arc;
-
-use regent::runtime::{
-    AdapterEngine, AdapterSession, AdapterSource, ComponentCache, Outbound, RegistryFailure,
-    SandboxLimits, SessionContext, SettingValues, TagRef,
-};
+use regent::runtime::{RegistryFailure, TagRef};
 use regent_tests::cli::{regent, success};
 use regent_tests::fakes::quay::{FakeQuay, QuayTag, now};
 
@@ -28,53 +23,15 @@ fn quay_tags(count: u32) -> Vec<QuayTag> {
         .collect()
 }
 
-fn bytes() -> &'static [u8] {
-    regent::adapters::bundled_components()
-        .iter()
-        .find(|(p, _)| *p == PACKAGE)
-        .map(|(_, b)| *b)
-        .expect("the quay adapter is bundled")
-}
-
-struct Env {
-    _runtime: tokio::runtime::Runtime,
-    session: AdapterSession,
-}
+type Env = regent_tests::adapters::AdapterUnderTest;
 
 fn session(quay: &FakeQuay, token: Option<&str>) -> Env {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let engine =
-        AdapterEngine::new(SandboxLimits::default(), ComponentCache::disabled()).expect("engine");
-    let loaded = engine
-        .load(
-            AdapterSource::Bundled {
-                package: PACKAGE.into(),
-            },
-            bytes(),
-        )
-        .expect("load");
-    let mut values = SettingValues::new();
-    values.insert("quay-api-url", quay.url());
+    let api = quay.url();
+    let mut settings = vec![("quay-api-url", api.as_str())];
     if let Some(t) = token {
-        values.insert("quay-token", t);
+        settings.push(("quay-token", t));
     }
-    let outbound = Outbound::new(
-        Outbound::default_client().expect("client"),
-        runtime.handle().clone(),
-    );
-    let session = engine.session(
-        Arc::new(loaded),
-        SessionContext {
-            registry: Some("quay.io".into()),
-            settings: values,
-            outbound: Some(Arc::new(outbound)),
-            verbose: false,
-        },
-    );
-    Env {
-        _runtime: runtime,
-        session,
-    }
+    regent_tests::adapters::session(PACKAGE, "quay.io", &settings)
 }
 
 #[test]

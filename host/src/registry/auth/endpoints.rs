@@ -1,12 +1,14 @@
-//! Where a registry is reached: scheme and base URL, and the HTTP client
-//! regent's registry and token requests share.
+//! Where a registry is reached, for the auth layer: the same rule the
+//! Registry API client uses (`distribution::TransportOptions`), so a token
+//! flow and the requests it authorises always talk to the same URL.
 
-use super::{AuthError, keys};
+use super::AuthError;
+use crate::registry::distribution::{TransportOptions, base_url};
 
 /// Which registries speak plain HTTP (`--insecure-registry`); all others use HTTPS.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RegistryEndpoints {
-    insecure: Vec<String>,
+    transport: TransportOptions,
 }
 
 impl RegistryEndpoints {
@@ -18,41 +20,26 @@ impl RegistryEndpoints {
         S: AsRef<str>,
     {
         Self {
-            insecure: insecure
-                .into_iter()
-                .map(|h| keys::hostname(h.as_ref()))
-                .filter(|h| !h.is_empty())
-                .collect(),
+            transport: TransportOptions {
+                insecure_registries: insecure
+                    .into_iter()
+                    .map(|h| h.as_ref().to_owned())
+                    .collect(),
+                certs_d_dirs: Vec::new(),
+                ..TransportOptions::default()
+            },
         }
     }
 
     /// True when `registry` is to be reached over plain HTTP.
     pub fn is_insecure(&self, registry: &str) -> bool {
-        let host = keys::hostname(registry);
-        let bare = host.rsplit_once(':').map_or(host.as_str(), |(h, p)| {
-            if p.chars().all(|c| c.is_ascii_digit()) {
-                h
-            } else {
-                host.as_str()
-            }
-        });
-        self.insecure.iter().any(|i| *i == host || *i == bare)
+        self.transport.is_insecure(registry)
     }
 
     /// `https://host[:port]` (or `http://` for insecure registries); Docker
     /// Hub's API lives at `registry-1.docker.io`.
     pub fn base_url(&self, registry: &str) -> Result<url::Url, AuthError> {
-        let host = if keys::is_docker_hub(registry) {
-            "registry-1.docker.io".to_owned()
-        } else {
-            keys::hostname(registry)
-        };
-        let scheme = if self.is_insecure(registry) {
-            "http"
-        } else {
-            "https"
-        };
-        url::Url::parse(&format!("{scheme}://{host}/")).map_err(|e| AuthError::BadAddress {
+        base_url(&self.transport, registry).map_err(|e| AuthError::BadAddress {
             address: registry.to_owned(),
             reason: e.to_string(),
         })

@@ -41,12 +41,25 @@ impl Default for TransportOptions {
 }
 
 impl TransportOptions {
-    /// Whether `registry` was declared plain-HTTP. Compared without case,
-    /// since host names are case-insensitive.
+    /// Whether `registry` was declared plain-HTTP: an entry with a port
+    /// (`localhost:5000`) matches that port only, one without (`localhost`)
+    /// every port; a scheme on the entry is ignored; case never matters.
+    /// The auth layer asks this same rule, so tokens and API calls agree.
     pub fn is_insecure(&self, registry: &str) -> bool {
-        self.insecure_registries
-            .iter()
-            .any(|r| r.eq_ignore_ascii_case(registry))
+        let registry = registry.trim().to_ascii_lowercase();
+        let bare = registry
+            .rsplit_once(':')
+            .filter(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+            .map_or(registry.as_str(), |(host, _)| host);
+        self.insecure_registries.iter().any(|entry| {
+            let entry = entry
+                .trim()
+                .trim_start_matches("http://")
+                .trim_start_matches("https://")
+                .trim_end_matches('/')
+                .to_ascii_lowercase();
+            !entry.is_empty() && (entry == registry || entry == bare)
+        })
     }
 }
 
@@ -85,5 +98,23 @@ mod tests {
         };
         assert!(options.is_insecure("localhost:5000"));
         assert!(!options.is_insecure("localhost:5001"));
+    }
+
+    #[test]
+    fn an_entry_without_a_port_covers_every_port() {
+        let options = TransportOptions {
+            insecure_registries: vec![
+                "localhost".into(),
+                "http://plain.example/".into(),
+                "[::1]:5000".into(),
+            ],
+            ..TransportOptions::default()
+        };
+        assert!(options.is_insecure("localhost:5000"));
+        assert!(options.is_insecure("LOCALHOST"));
+        assert!(options.is_insecure("plain.example:8080"));
+        assert!(options.is_insecure("[::1]:5000"));
+        assert!(!options.is_insecure("[::1]:5001"));
+        assert!(!options.is_insecure("localhost.example"));
     }
 }
