@@ -6,6 +6,7 @@
 
 pub mod adapters;
 pub mod bundle;
+pub mod cleanup;
 pub mod cli;
 pub mod errors;
 pub mod publish;

@@ -2,8 +2,10 @@
 //! codes. One file per command group; none of them speaks HTTP itself.
 
 mod adapters;
+mod audit;
 mod bundle;
 mod ci_env;
+mod cleanup;
 mod context;
 mod copy;
 mod delete;
@@ -13,9 +15,11 @@ mod login;
 mod logout;
 mod name;
 mod output;
+mod policy;
 mod publish;
 mod push_all;
 mod registries;
+mod restore;
 mod setting_flags;
 mod sources;
 mod tags;
@@ -138,6 +142,20 @@ pub enum Command {
     ///
     /// Example: `regent delete localhost:5000/app:v1`.
     Delete(delete::DeleteArgs),
+    /// Plan deletions under a retention policy, and apply them with an audit trail.
+    ///
+    /// Example: `regent cleanup --repo localhost:5000/app --policy policy.yaml --dry-run`.
+    Cleanup(cleanup::CleanupArgs),
+    /// Retention policies: import another registry's rules, check a policy file.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    /// Verify and read the deletion audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Put manifests deleted by a cleanup back under their tags, from the audit log.
+    ///
+    /// Example: `regent restore --audit-log audit.jsonl --entry 3`.
+    Restore(restore::RestoreArgs),
 }
 
 /// Parse the arguments, run the command, and turn errors into messages and exit codes.
@@ -187,5 +205,9 @@ async fn run(cli: Cli, settings: crate::runtime::SettingValues) -> anyhow::Resul
         Command::Delete(args) => delete::run(&ctx, args).await,
         Command::Registries(args) => registries::run(&ctx, args).await,
         Command::Bundle(cmd) => bundle::run(&ctx, cmd).await,
+        Command::Cleanup(args) => cleanup::run(&ctx, args).await,
+        Command::Policy(cmd) => policy::run(&ctx, cmd).await,
+        Command::Audit(cmd) => audit::run(&ctx, cmd).await,
+        Command::Restore(args) => restore::run(&ctx, args).await,
     }
 }

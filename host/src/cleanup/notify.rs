@@ -1,0 +1,1 @@
+//! Deletions sent out as CNCF distribution notification events.

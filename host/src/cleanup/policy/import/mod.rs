@@ -1,0 +1,1 @@
+//! Other registries' retention rules turned into a regent policy.

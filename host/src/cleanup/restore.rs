@@ -1,0 +1,1 @@
+//! Putting deleted manifests back under their tags from the audit log.
