@@ -2,7 +2,9 @@
 # The main job, end to end, on a fresh machine: build regent, start a local
 # CNCF distribution registry with htpasswd auth on a free loopback port, log
 # in, publish two images in multirepo and in monorepo mode, list and inspect
-# them, delete one tag safely, and stop everything on the way out.
+# them, delete one tag safely; then clean a repository of many tags under a
+# retention policy: show the plan, apply it, verify the audit log and restore
+# one deleted tag from it. Everything is stopped on the way out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -74,5 +76,39 @@ run inspect "$registry/demo/frontend:v1" "$registry/demo-mono:backend-v1"
 run delete "$registry/demo/frontend:v2"
 echo "(v1 shares v2's digest and is still there:)"
 run tags "$registry/demo/frontend"
+
+echo
+echo "==> policy-audited cleanup"
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+python3 scripts/make-oci-layout.py "$work/shop" \
+    v1.0.0@2026-01-05T00:00:00Z v1.1.0@2026-02-05T00:00:00Z v1.2.0@2026-03-05T00:00:00Z \
+    feature-login@2026-02-01T00:00:00Z feature-search@2026-04-01T00:00:00Z \
+    ci-101@2026-05-01T00:00:00Z ci-102@2026-05-02T00:00:00Z ci-103@2026-05-03T00:00:00Z \
+    "ci-104@$now" latest@2026-03-05T00:00:00Z
+run push-all --from "oci:$work/shop" --to "$registry/shop/app"
+cat > "$work/policy.yaml" <<'YAML'
+version: 1
+protected-tags: [latest]   # never deleted (the default)
+freshness: 2h              # nothing pushed in the last 2 hours (the default)
+rules:
+  - name: keep-two-releases
+    action: keep
+    semver: true
+    newest: 2
+  - name: keep-recent-ci
+    action: keep
+    tags: { match: 'ci-.*' }
+    newest: 2
+  - name: old-builds
+    action: delete
+    pushed-older-than: 30d
+YAML
+echo; echo "\$ cat policy.yaml"; cat "$work/policy.yaml"
+run cleanup --repo "$registry/shop/app" --policy "$work/policy.yaml" --dry-run --plan-out "$work/plan.json"
+run cleanup apply "$work/plan.json" --audit-log "$work/audit.jsonl"
+run audit verify --audit-log "$work/audit.jsonl"
+run audit show --audit-log "$work/audit.jsonl"
+run restore --audit-log "$work/audit.jsonl" --entry 1
+run tags "$registry/shop/app"
 echo
 echo "==> done; the registry is stopped and its data removed on exit"

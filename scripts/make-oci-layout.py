@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Write a small OCI image layout for the demo: one image per NAME, each with
-one gzip layer holding /NAME.txt, tagged with the ref name NAME.
+one gzip layer holding /NAME.txt, tagged with the ref name NAME. A NAME may
+carry its image's creation time as NAME@RFC3339 (default 2026-01-01); on a
+registry without push times, that is what retention policies see.
 
-usage: make-oci-layout.py DIR NAME [NAME...]
+usage: make-oci-layout.py DIR NAME[@CREATED] [NAME[@CREATED]...]
 """
 import gzip
 import hashlib
@@ -41,11 +43,12 @@ def main():
     with open(os.path.join(root, "oci-layout"), "w") as f:
         json.dump({"imageLayoutVersion": "1.0.0"}, f)
     manifests = []
-    for name in names:
+    for spec in names:
+        name, _, created = spec.partition("@")
         tar_bytes, gz = layer_for(name)
         layer = put_blob(root, gz)
         config = {
-            "created": "2026-01-01T00:00:00Z",
+            "created": created or "2026-01-01T00:00:00Z",
             "architecture": "amd64",
             "os": "linux",
             "config": {"Labels": {"demo.image": name}},

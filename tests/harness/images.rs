@@ -182,6 +182,7 @@ pub struct TestImage {
     compression: Compression,
     media_types: MediaTypes,
     labels: Vec<(String, String)>,
+    created: String,
 }
 
 impl TestImage {
@@ -195,7 +196,15 @@ impl TestImage {
             compression: Compression::default(),
             media_types: MediaTypes::default(),
             labels: Vec::new(),
+            created: CREATED.to_owned(),
         }
+    }
+
+    /// Set the config's `created` (RFC 3339), which stands in for the push
+    /// time on registries that record none.
+    pub fn created(mut self, created: &str) -> Self {
+        self.created = created.to_owned();
+        self
     }
 
     /// Build for `platform` instead of linux/amd64.
@@ -265,13 +274,13 @@ impl TestImage {
             labels.insert(k.clone(), json!(v));
         }
         let mut config = self.platform.to_json();
-        config["created"] = json!(CREATED);
+        config["created"] = json!(self.created);
         config["config"] = json!({"Labels": labels, "Env": ["PATH=/usr/local/bin:/usr/bin:/bin"]});
         config["rootfs"] = json!({"type": "layers", "diff_ids": diff_ids});
         config["history"] = Value::Array(
             (0..layers.len())
                 .map(
-                    |i| json!({"created": CREATED, "created_by": format!("regent test layer {i}")}),
+                    |i| json!({"created": self.created, "created_by": format!("regent test layer {i}")}),
                 )
                 .collect(),
         );

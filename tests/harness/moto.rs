@@ -6,6 +6,13 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The access key the ECR tests sign with (AWS's documentation example).
+pub const ECR_TEST_ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+/// Its secret (AWS's documentation example).
+pub const ECR_TEST_SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+/// The region the ECR tests use.
+pub const ECR_TEST_REGION: &str = "us-east-1";
+
 /// A running `moto_server`.
 pub struct Moto {
     child: Child,
@@ -65,6 +72,77 @@ impl Moto {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Send a SigV4-signed ECR call, as the AWS CLI would (to seed moto or
+    /// read its state back); answers the status and the JSON body.
+    pub fn ecr_call(&self, operation: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let credentials = crate::fakes::ecr::FakeCredentials {
+            access_key_id: ECR_TEST_ACCESS_KEY.into(),
+            secret_access_key: ECR_TEST_SECRET_KEY.into(),
+            session_token: None,
+        };
+        let bytes = body.to_string().into_bytes();
+        let target = format!("AmazonEC2ContainerRegistry_V20150921.{operation}");
+        let headers = crate::fakes::ecr::signed_headers(
+            &credentials,
+            &self.authority(),
+            ECR_TEST_REGION,
+            &target,
+            &bytes,
+            &crate::fakes::ecr::amz_date_now(),
+        );
+        let agent = crate::http::agent(None);
+        let mut request = agent.post(format!("{}/", self.url()));
+        for (name, value) in &headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let mut response = request.send(&bytes[..]).expect("moto answers");
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// PutImage of exactly `manifest` (OCI) under `tag`, with its true digest
+    /// (moto would otherwise derive one from the layers).
+    pub fn put_image(&self, repository: &str, manifest: &[u8], tag: &str) {
+        let text = String::from_utf8_lossy(manifest);
+        let (status, answer) = self.ecr_call(
+            "PutImage",
+            &serde_json::json!({
+                "repositoryName": repository,
+                "imageManifest": text,
+                "imageManifestMediaType": "application/vnd.oci.image.manifest.v1+json",
+                "imageTag": tag,
+                "imageDigest": crate::images::sha256_digest(manifest),
+            }),
+        );
+        assert_eq!(status, 200, "PutImage {tag}: {answer}");
+    }
+
+    /// `(tag, digest)` of every tagged image in `repository`, sorted.
+    pub fn image_tags(&self, repository: &str) -> Vec<(String, String)> {
+        let (status, answer) = self.ecr_call(
+            "ListImages",
+            &serde_json::json!({"repositoryName": repository}),
+        );
+        assert_eq!(status, 200, "{answer}");
+        let mut ids: Vec<(String, String)> = answer["imageIds"]
+            .as_array()
+            .expect("imageIds")
+            .iter()
+            .filter_map(|id| {
+                Some((
+                    id["imageTag"].as_str()?.to_owned(),
+                    id["imageDigest"].as_str()?.to_owned(),
+                ))
+            })
+            .collect();
+        ids.sort();
+        ids
     }
 
     /// What moto printed so far.

@@ -10,7 +10,7 @@ use regent::runtime::{
     Outbound, RegistryFailure, SandboxLimits, SessionContext, SettingValues, TagRef,
 };
 use regent_tests::cli::{regent, success};
-use regent_tests::fakes::ecr::{FakeCredentials, FakeEcr, FakeImage, amz_date_now, signed_headers};
+use regent_tests::fakes::ecr::{FakeCredentials, FakeEcr, FakeImage};
 use regent_tests::moto::Moto;
 use serde_json::{Value, json};
 
@@ -18,8 +18,8 @@ const PACKAGE: &str = "regent-adapter-ecr";
 /// moto's default account; the fake uses the same.
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
-const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
-const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+const ACCESS_KEY: &str = regent_tests::moto::ECR_TEST_ACCESS_KEY;
+const SECRET_KEY: &str = regent_tests::moto::ECR_TEST_SECRET_KEY;
 
 fn registry() -> String {
     format!("{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com")
@@ -136,32 +136,8 @@ fn digest_of(text: &str) -> String {
 
 // ---------------------------------------------------------------- moto
 
-/// Send a signed ECR call to moto, as the AWS CLI would, to seed it.
 fn moto_call(moto: &Moto, operation: &str, body: &Value) -> (u16, Value) {
-    let credentials = FakeCredentials {
-        access_key_id: ACCESS_KEY.into(),
-        secret_access_key: SECRET_KEY.into(),
-        session_token: None,
-    };
-    let bytes = body.to_string().into_bytes();
-    let target = format!("AmazonEC2ContainerRegistry_V20150921.{operation}");
-    let headers = signed_headers(
-        &credentials,
-        &moto.authority(),
-        REGION,
-        &target,
-        &bytes,
-        &amz_date_now(),
-    );
-    let agent = regent_tests::http::agent(None);
-    let mut request = agent.post(format!("{}/", moto.url()));
-    for (name, value) in &headers {
-        request = request.header(name.as_str(), value.as_str());
-    }
-    let mut response = request.send(&bytes[..]).expect("moto answers");
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string().unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    moto.ecr_call(operation, body)
 }
 
 /// An OCI image manifest whose config blob has `size` bytes.
@@ -184,36 +160,11 @@ fn manifest(config_size: u64, layer: &str) -> String {
 }
 
 fn moto_put(moto: &Moto, repository: &str, manifest: &str, tag: &str) {
-    let (status, answer) = moto_call(
-        moto,
-        "PutImage",
-        &json!({
-            "repositoryName": repository,
-            "imageManifest": manifest,
-            "imageManifestMediaType": "application/vnd.oci.image.manifest.v1+json",
-            "imageTag": tag,
-            "imageDigest": digest_of(manifest),
-        }),
-    );
-    assert_eq!(status, 200, "PutImage {tag}: {answer}");
+    moto.put_image(repository, manifest.as_bytes(), tag);
 }
 
 fn moto_tags(moto: &Moto, repository: &str) -> Vec<(String, String)> {
-    let (status, answer) = moto_call(moto, "ListImages", &json!({"repositoryName": repository}));
-    assert_eq!(status, 200, "{answer}");
-    let mut ids: Vec<(String, String)> = answer["imageIds"]
-        .as_array()
-        .expect("imageIds")
-        .iter()
-        .filter_map(|id| {
-            Some((
-                id["imageTag"].as_str()?.to_owned(),
-                id["imageDigest"].as_str()?.to_owned(),
-            ))
-        })
-        .collect();
-    ids.sort();
-    ids
+    moto.image_tags(repository)
 }
 
 #[test]

@@ -5,7 +5,14 @@
 //!
 //! The flow is one way: inventory → graph → policy → plan → apply → audit.
 
+pub mod apply;
 pub mod audit;
+pub mod error;
+pub mod graph;
+pub mod inventory;
+pub mod manifest_facts;
 pub mod notify;
+pub mod plan;
+pub mod planner;
 pub mod policy;
 pub mod restore;

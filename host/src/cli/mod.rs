@@ -145,7 +145,7 @@ pub enum Command {
     /// Plan deletions under a retention policy, and apply them with an audit trail.
     ///
     /// Example: `regent cleanup --repo localhost:5000/app --policy policy.yaml --dry-run`.
-    Cleanup(cleanup::CleanupArgs),
+    Cleanup(Box<cleanup::CleanupArgs>),
     /// Retention policies: import another registry's rules, check a policy file.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
@@ -205,7 +205,7 @@ async fn run(cli: Cli, settings: crate::runtime::SettingValues) -> anyhow::Resul
         Command::Delete(args) => delete::run(&ctx, args).await,
         Command::Registries(args) => registries::run(&ctx, args).await,
         Command::Bundle(cmd) => bundle::run(&ctx, cmd).await,
-        Command::Cleanup(args) => cleanup::run(&ctx, args).await,
+        Command::Cleanup(args) => cleanup::run(&ctx, *args).await,
         Command::Policy(cmd) => policy::run(&ctx, cmd).await,
         Command::Audit(cmd) => audit::run(&ctx, cmd).await,
         Command::Restore(args) => restore::run(&ctx, args).await,

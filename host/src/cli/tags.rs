@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::CommandContext;
 use super::output::{OutputFormat, Table, print_json};
 use crate::registry::reference::ImagesRepo;
+use crate::registry::tag_listing::{ListingSource, list_tags};
 use crate::runtime::TagInfo;
 
 /// Arguments of `regent tags`.
@@ -39,26 +40,10 @@ pub async fn run(ctx: &CommandContext, args: TagsArgs) -> anyhow::Result<ExitCod
         );
     };
     let access = ctx.registry(&repo.to_string()).await?;
-    let native = if access.adapter_info().capabilities.list_tags {
-        native_tags(&access, &path).await?
-    } else {
-        None
-    };
-    let (source, tags) = if let Some(tags) = native {
-        ("native", tags)
-    } else {
-        let names = access.client().tags(&path, Some(1000)).await?;
-        let tags = names
-            .into_iter()
-            .map(|name| TagInfo {
-                name,
-                digest: None,
-                pushed_at: None,
-                last_pulled_at: None,
-                size: None,
-            })
-            .collect();
-        ("registry-api", tags)
+    let listed = list_tags(&access, &path, false).await?;
+    let (source, tags) = match listed.source {
+        ListingSource::Native => ("native", listed.tags),
+        ListingSource::RegistryApi => ("registry-api", listed.tags),
     };
     let listing = Listing {
         repository: format!("{}/{path}", access.registry()),
@@ -89,34 +74,4 @@ pub async fn run(ctx: &CommandContext, args: TagsArgs) -> anyhow::Result<ExitCod
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Every page of the adapter's native listing, in one adapter session (so
-/// tokens the adapter obtains are reused across pages); `None` when the
-/// adapter says it cannot list here (e.g. a setting it needs is absent), so
-/// the caller falls back to the Registry API.
-async fn native_tags(
-    access: &crate::registry::access::RegistryAccess,
-    path: &str,
-) -> anyhow::Result<Option<Vec<TagInfo>>> {
-    let repository = path.to_owned();
-    let listing = access
-        .with_adapter(move |session| {
-            let mut tags = Vec::new();
-            let mut page: Option<String> = None;
-            loop {
-                let answer = match session.list_tags(&repository, page.as_deref()) {
-                    Err(e) if e.is_unsupported() && page.is_none() => return Ok(None),
-                    other => other?,
-                };
-                tags.extend(answer.tags);
-                match answer.next {
-                    Some(next) if Some(&next) != page.as_ref() => page = Some(next),
-                    _ => return Ok(Some(tags)),
-                }
-            }
-        })
-        .await
-        .context("the adapter task failed")?;
-    listing.map_err(|e: crate::runtime::AdapterCallError| anyhow::Error::new(e))
 }

@@ -11,3 +11,4 @@ pub mod naming;
 pub mod reference;
 pub mod scope;
 pub mod tag_delete;
+pub mod tag_listing;

@@ -121,6 +121,17 @@ impl<'a> TagDeleter<'a> {
                 actual: digest,
             });
         }
+        self.delete_resolved(repository, tag, &digest).await
+    }
+
+    /// Delete `tag`, which the caller has just checked points at `digest`
+    /// (the cleanup apply step re-reads the manifest itself, for the audit log).
+    pub async fn delete_resolved(
+        &self,
+        repository: &str,
+        tag: &str,
+        digest: &Digest,
+    ) -> Result<DeletedTag, TagDeleteError> {
         let deleted = |method| DeletedTag {
             repository: repository.to_owned(),
             tag: tag.to_owned(),
@@ -136,7 +147,7 @@ impl<'a> TagDeleter<'a> {
                 }
             }
         }
-        self.delete_through_throwaway(repository, tag, &digest)
+        self.delete_through_throwaway(repository, tag, digest)
             .await?;
         Ok(deleted(TagDeleteMethod::Throwaway))
     }

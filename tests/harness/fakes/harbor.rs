@@ -148,6 +148,9 @@ fn handle(state: &mut State, expected_auth: &str, r: &Recorded) -> Reply {
         return token_service(state, expected_auth, r, &pairs);
     }
     if let Some(rest) = path.strip_prefix("/v2/") {
+        if r.method == "DELETE" {
+            return registry_delete(state, r, rest);
+        }
         return registry(state, r, rest);
     }
     let Some(rest) = path.strip_prefix("/api/v2.0/") else {
@@ -316,6 +319,39 @@ fn token_service(
     state.tokens.push(token.clone());
     Reply::new(200, serde_json::json!({ "token": token }).to_string())
         .header("Content-Type", "application/json")
+}
+
+/// The registry side's `DELETE /v2/<name>/manifests/<digest>`: like Harbor,
+/// it deletes the whole artifact with every tag (a tag reference is refused).
+fn registry_delete(state: &mut State, r: &Recorded, rest: &str) -> Reply {
+    let authorised = r
+        .header("Authorization")
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .is_some_and(|t| state.tokens.iter().any(|issued| issued == t));
+    if !authorised {
+        return registry(state, r, rest);
+    }
+    let Some((name, reference)) = rest.rsplit_once("/manifests/") else {
+        return Reply::new(404, "{}");
+    };
+    if name != format!("{}/{}", state.project, state.repository)
+        || !reference.starts_with("sha256:")
+    {
+        return Reply::new(
+            400,
+            r#"{"errors":[{"code":"UNSUPPORTED","message":"delete by digest only"}]}"#,
+        );
+    }
+    let before = state.artifacts.len();
+    state.artifacts.retain(|a| a.digest != reference);
+    state.manifests.retain(|(d, _)| d != reference);
+    if state.artifacts.len() == before {
+        return Reply::new(
+            404,
+            r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#,
+        );
+    }
+    Reply::new(202, "")
 }
 
 /// The registry side: `GET /v2/` and manifests by tag or digest, behind the token service.

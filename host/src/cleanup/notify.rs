@@ -1,1 +1,0 @@
-//! Deletions sent out as CNCF distribution notification events.

@@ -1,1 +1,0 @@
-//! Putting deleted manifests back under their tags from the audit log.
