@@ -29,6 +29,8 @@ demo:
 # Benchmarks (results go to bench/RESULTS.md).
 bench:
     cargo run -p regent-tests --bin adapter-bench
+    cargo build -p regent
+    cargo run -p regent-tests --bin events-bench
 
 # Format all code.
 fmt:

@@ -29,7 +29,11 @@ pub fn push_blob(registry: &TestRegistry, repository: &str, bytes: &[u8]) -> Str
         .post(format!("{base}/v2/{repository}/blobs/uploads/"))
         .send_empty()
         .unwrap_or_else(|e| panic!("starting an upload to {repository} failed: {e}"));
-    assert_eq!(started.status().as_u16(), 202, "upload start in {repository}");
+    assert_eq!(
+        started.status().as_u16(),
+        202,
+        "upload start in {repository}"
+    );
     let location = started
         .headers()
         .get("location")
@@ -208,7 +212,9 @@ pub fn tags(registry: &TestRegistry, repository: &str) -> Vec<String> {
         Ok(r) if r.status().as_u16() == 404 => Vec::new(),
         Ok(mut r) => {
             assert_eq!(r.status().as_u16(), 200, "tags of {repository}");
-            let body: serde_json::Value = serde_json::from_slice(&r.body_mut().read_to_vec().expect("tags body")).expect("tags JSON");
+            let body: serde_json::Value =
+                serde_json::from_slice(&r.body_mut().read_to_vec().expect("tags body"))
+                    .expect("tags JSON");
             let mut tags: Vec<String> = body["tags"]
                 .as_array()
                 .map(|a| {

@@ -74,10 +74,57 @@ pub struct RegistryOptions {
     /// `notifications.endpoints` URL: the registry POSTs push, pull and delete
     /// events there (e.g. to a [`crate::stub_http::StubServer`]).
     pub notifications: Option<String>,
+    /// More `notifications.endpoints`, each with its own headers and retry
+    /// timing (e.g. a receiver that needs a token, and a recorder beside it).
+    pub notify_endpoints: Vec<NotifyEndpoint>,
     /// With [`RegistrySetup::Token`], anonymous clients get `pull` (and
     /// nothing else), like public repositories on Docker Hub. Other set-ups
     /// reject it: Plain and Tls are anonymous anyway, htpasswd cannot do it.
     pub anonymous_pull: bool,
+}
+
+/// One `notifications.endpoints` entry.
+#[derive(Debug, Clone)]
+pub struct NotifyEndpoint {
+    /// `name` (required by the registry; unique per config).
+    pub name: String,
+    /// Where events are POSTed.
+    pub url: String,
+    /// Static request headers, e.g. `Authorization: Bearer T`.
+    pub headers: Vec<(String, String)>,
+    /// Per-request timeout (registry duration syntax: `500ms`, `2s`).
+    pub timeout: String,
+    /// Consecutive failures before the registry backs off.
+    pub threshold: u32,
+    /// How long it backs off before retrying.
+    pub backoff: String,
+}
+
+impl NotifyEndpoint {
+    /// An endpoint with a 2 s timeout, threshold 5 and a 1 s backoff.
+    pub fn new(name: &str, url: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            url: url.to_owned(),
+            headers: Vec::new(),
+            timeout: "2s".to_owned(),
+            threshold: 5,
+            backoff: "1s".to_owned(),
+        }
+    }
+
+    /// Add a header sent with every notification.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Set the failure threshold and the backoff after it.
+    pub fn retry(mut self, threshold: u32, backoff: &str) -> Self {
+        self.threshold = threshold;
+        self.backoff = backoff.to_owned();
+        self
+    }
 }
 
 /// A running registry. Killed and waited for when dropped; its storage,
@@ -128,6 +175,54 @@ impl TestRegistry {
             token_server: prepared.token.map(|(server, _)| server),
             ca_cert: prepared.ca_cert,
             certs_d,
+            log_path,
+            dir,
+        }
+    }
+
+    /// Start `docker-registry serve CONFIG` with a config written elsewhere
+    /// (by `regent registry-config` in the events tests) that listens on
+    /// `authority` (`127.0.0.1:PORT`), and wait until `/v2/` answers (any
+    /// status, so a config with auth counts as started). With `ca_cert` the
+    /// registry is reached over HTTPS trusting that CA (the set-up reads as
+    /// [`RegistrySetup::Tls`]), else over plain HTTP ([`RegistrySetup::Plain`]).
+    /// [`TestRegistry::credentials`] is `None` even if the config requires
+    /// htpasswd auth, and [`TestRegistry::storage_dir`] does not apply: the
+    /// config names its own storage. Panics with the log if it does not start.
+    pub fn start_from_config(config: &Path, authority: &str, ca_cert: Option<&Path>) -> Self {
+        let port = authority
+            .rsplit_once(':')
+            .and_then(|(_, port)| port.parse().ok())
+            .unwrap_or_else(|| panic!("{authority} is not HOST:PORT"));
+        let dir = tempfile::Builder::new()
+            .prefix("regent-registry-")
+            .tempdir()
+            .expect("registry temp dir");
+        let log_path = dir.path().join("registry.log");
+        let (setup, scheme) = match ca_cert {
+            Some(_) => (RegistrySetup::Tls, "https"),
+            None => (RegistrySetup::Plain, "http"),
+        };
+        let mut child = spawn(config, &log_path, dir.path());
+        let probe = crate::http::agent(ca_cert);
+        let url = format!("{scheme}://{authority}/v2/");
+        if let Err(failure) = wait_ready(&mut child, &probe, authority, &url, &log_path) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "docker-registry serve {} did not start: {failure}\nconfig:\n{}\nlog:\n{}",
+                config.display(),
+                fs::read_to_string(config).unwrap_or_default(),
+                fs::read_to_string(&log_path).unwrap_or_default()
+            );
+        }
+        Self {
+            setup,
+            port,
+            child,
+            token_server: None,
+            ca_cert: ca_cert.map(Path::to_path_buf),
+            certs_d: None,
             log_path,
             dir,
         }
@@ -301,6 +396,7 @@ impl Prepared {
             tls: self.tls.as_ref().map(|(c, k)| (c.as_path(), k.as_path())),
             auth,
             notifications: options.notifications.as_deref(),
+            endpoints: &options.notify_endpoints,
         }
     }
 }

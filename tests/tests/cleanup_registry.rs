@@ -188,7 +188,44 @@ fn a_policy_cleanup_keeps_what_is_needed_and_deletes_the_rest_with_an_audit_trai
         &env.audit_log().display().to_string(),
     ]);
 
-    // A second run finds nothing more to delete.
+    // Everything comes back from the audit log, and the peer client sees
+    // each tag at its old digest again.
+    let restored = env.json(&[
+        "restore",
+        "--audit-log",
+        &env.audit_log().display().to_string(),
+        "--since",
+        "1h",
+    ]);
+    let restored_text = restored.to_string();
+    assert!(!restored_text.contains("not-restored"), "{restored:#}");
+    for (tag, digest) in [
+        ("v1", &shared.manifest.digest),
+        ("old-signed", &signed.manifest.digest),
+        ("multi-old", &gone_index.index.digest),
+        ("amd64-only", &kept_index.images[0].manifest.digest),
+    ] {
+        assert_eq!(
+            skopeo.inspect(&format!("{repo}:{tag}"))["Digest"].as_str(),
+            Some(digest.as_str()),
+            "{tag} restored: {restored:#}"
+        );
+    }
+    assert_eq!(
+        resolve(&registry, repo, &sbom).as_deref(),
+        Some(sbom.as_str())
+    );
+    assert_eq!(
+        skopeo.inspect_raw(&format!("{repo}:multi-old")),
+        gone_index.index_bytes,
+        "the index and its children are back"
+    );
+    for image in &gone_index.images {
+        assert!(resolve(&registry, repo, &image.manifest.digest).is_some());
+    }
+
+    // Clean again, then a second run finds nothing more to delete.
+    env.json(&["cleanup", "--repo", &target, "--policy", &policy_arg]);
     let again = env.json(&["cleanup", "--repo", &target, "--policy", &policy_arg]);
     assert_eq!(again["apply"]["summary"]["deleted"], 0, "{again:#}");
 }

@@ -175,6 +175,11 @@ pub async fn apply_plan(
         }
         let claimed = claimed_elsewhere(access, repo, options).await?;
         let deleter = TagDeleter::new(access.client());
+        // The CNCF registry (2.x) answers 500 when two manifest deletes in
+        // one repository overlap (each walks every tag while the other
+        // removes some), so Registry API deletes in a repository go one at
+        // a time; re-checks and reads stay concurrent.
+        let writes = tokio::sync::Mutex::new(());
         let outcomes: Vec<Result<UnitResult, CleanupError>> = stream::iter(&repo.deletions)
             .map(|deletion| {
                 let unit = Unit {
@@ -184,6 +189,7 @@ pub async fn apply_plan(
                     sink,
                     deleter: &deleter,
                     claimed: &claimed,
+                    writes: &writes,
                 };
                 unit.run()
             })
@@ -284,6 +290,7 @@ struct Unit<'a> {
     sink: &'a AuditSink,
     deleter: &'a TagDeleter<'a>,
     claimed: &'a HashMap<Digest, Vec<String>>,
+    writes: &'a tokio::sync::Mutex<()>,
 }
 
 impl Unit<'_> {
@@ -431,10 +438,13 @@ impl Unit<'_> {
             Err(e) if e.is_not_found() => return Ok(Ok(false)),
             Err(e) => return Ok(Err(crate::errors::chain(&e))),
         };
-        let outcome = match client
-            .delete_manifest(self.repository, dependent.digest.as_str())
-            .await
-        {
+        let deleted = {
+            let _one_at_a_time = self.writes.lock().await;
+            client
+                .delete_manifest(self.repository, dependent.digest.as_str())
+                .await
+        };
+        let outcome = match deleted {
             Ok(DeleteOutcome::Deleted) => Ok(()),
             Ok(DeleteOutcome::NotFound) => return Ok(Ok(false)),
             Ok(DeleteOutcome::TagDeleteUnsupported) => Err(refused(self.access)),
@@ -468,6 +478,7 @@ impl Unit<'_> {
                     if self.deletion.kind == DeletionKind::Manifest {
                         // The registry may keep the untagged manifest; remove
                         // it through the Registry API where allowed.
+                        let _one_at_a_time = self.writes.lock().await;
                         let _ = self
                             .access
                             .client()
@@ -485,6 +496,7 @@ impl Unit<'_> {
                 let Some(tag) = tags.first() else {
                     return ("tag-delete".into(), Ok(()));
                 };
+                let _one_at_a_time = self.writes.lock().await;
                 match self
                     .deleter
                     .delete_resolved(self.repository, tag, digest)
@@ -501,6 +513,7 @@ impl Unit<'_> {
                 }
             }
             DeletionKind::Manifest => {
+                let _one_at_a_time = self.writes.lock().await;
                 let outcome = match self
                     .access
                     .client()

@@ -36,6 +36,8 @@ pub enum CleanupError {
     BadPolicy { origin: String, message: String },
     #[error("the plan {path} cannot be used: {message}")]
     BadPlan { path: String, message: String },
+    #[error("reading pull times from the events database {path}: {message}")]
+    Events { path: String, message: String },
     #[error("the audit log: {0}")]
     Audit(String),
     #[error("an internal task failed: {0}")]

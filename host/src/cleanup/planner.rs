@@ -33,6 +33,9 @@ pub struct PlanRequest {
     pub now: i64,
     /// Requests in flight at once.
     pub concurrency: usize,
+    /// The `regent events serve` database, for pull times the registry's
+    /// own API does not report.
+    pub events_db: Option<std::path::PathBuf>,
 }
 
 /// Plan a cleanup of `request.repositories` on the registry `access` serves.
@@ -46,7 +49,11 @@ pub async fn make_plan(
     };
     let mut inventories = Vec::new();
     for repository in &request.repositories {
-        inventories.push(take_inventory(access, repository, options).await?);
+        let mut inventory = take_inventory(access, repository, options).await?;
+        if let Some(db) = &request.events_db {
+            fill_pull_times(db, &mut inventory)?;
+        }
+        inventories.push(inventory);
     }
     let compiled = request
         .policy
@@ -63,6 +70,16 @@ pub async fn make_plan(
     let mut repositories = Vec::new();
     for (inventory, tags) in inventories.into_iter().zip(decided) {
         let mut warnings = inventory.warnings.clone();
+        if uses_pull_times(&request.policy)
+            && inventory.tags.iter().all(|t| t.last_pulled_at.is_none())
+        {
+            warnings.push(format!(
+                "{} reports no pull times for {} (the `{}` adapter has none, or nothing was ever pulled): pulled-within never holds, and not-pulled-for counts from the push time",
+                access.registry(),
+                inventory.repository,
+                access.detected().implementation
+            ));
+        }
         let deletions = plan_deletions(
             access,
             &inventory,
@@ -107,6 +124,36 @@ fn needs_push_times(policy: &Policy) -> bool {
                 || r.pushed_older_than.is_some()
                 || r.not_pulled_for.is_some()
         })
+}
+
+/// Fill pull times the listing lacks from the events store: a tag's own
+/// last pull, else the last pull of its digest.
+fn fill_pull_times(db: &std::path::Path, inventory: &mut Inventory) -> Result<(), CleanupError> {
+    let pulls =
+        crate::events::last_pulls(db, &inventory.repository).map_err(|e| CleanupError::Events {
+            path: db.display().to_string(),
+            message: crate::errors::chain(&e),
+        })?;
+    for tag in inventory
+        .tags
+        .iter_mut()
+        .filter(|t| t.last_pulled_at.is_none())
+    {
+        tag.last_pulled_at = pulls
+            .by_tag
+            .get(&tag.tag)
+            .or_else(|| pulls.by_digest.get(tag.digest.as_str()))
+            .copied();
+    }
+    Ok(())
+}
+
+/// Whether any rule looks at pull times.
+fn uses_pull_times(policy: &Policy) -> bool {
+    policy
+        .rules
+        .iter()
+        .any(|r| r.pulled_within.is_some() || r.not_pulled_for.is_some())
 }
 
 /// The policy's decision for every tag of one repository.

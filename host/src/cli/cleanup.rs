@@ -59,6 +59,10 @@ pub struct CleanupArgs {
     /// Write the plan as JSON, to apply later with `regent cleanup apply`.
     #[arg(long, value_name = "FILE")]
     pub plan_out: Option<PathBuf>,
+    /// Pull times from this `regent events serve` database, for registries
+    /// whose API reports none (feeds pulled-within / not-pulled-for).
+    #[arg(long, value_name = "FILE", env = "REGENT_EVENTS_DB")]
+    pub events_db: Option<PathBuf>,
     #[command(flatten)]
     pub apply: ApplyFlags,
 }
@@ -130,6 +134,7 @@ pub async fn run(ctx: &CommandContext, args: CleanupArgs) -> anyhow::Result<Exit
         policy_sha256: Digest::sha256_of(&policy_bytes).hex().to_owned(),
         now: unix_now(),
         concurrency: args.apply.concurrency.max(1),
+        events_db: args.events_db.clone(),
     };
     let plan = make_plan(&access, &request).await?;
     if let Some(out) = &args.plan_out {
@@ -296,12 +301,15 @@ fn print_outcome(
         );
     }
     for repo in plan.repositories.iter().filter(|_| show_plan) {
+        let listing = match repo.listing {
+            ListingSource::Native => "the adapter's native API",
+            ListingSource::RegistryApi => "the Registry API",
+        };
         println!(
-            "{}/{} ({} tags, listed via {:?})",
+            "{}/{}: {} tags, listed through {listing}",
             plan.registry,
             repo.repository,
-            repo.tags.len(),
-            repo.listing
+            repo.tags.len()
         );
         let mut table = Table::new(&["TAG", "DIGEST", "PUSHED", "DECISION", "RULE", "REASON"]);
         for t in &repo.tags {

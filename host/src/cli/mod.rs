@@ -10,6 +10,7 @@ mod context;
 mod copy;
 mod delete;
 mod detect;
+mod events;
 mod inspect;
 mod login;
 mod logout;
@@ -19,6 +20,7 @@ mod policy;
 mod publish;
 mod push_all;
 mod registries;
+mod registry_config;
 mod restore;
 mod setting_flags;
 mod sources;
@@ -156,6 +158,15 @@ pub enum Command {
     ///
     /// Example: `regent restore --audit-log audit.jsonl --entry 3`.
     Restore(restore::RestoreArgs),
+    /// Receive registry notifications into an event store; pull and push statistics.
+    ///
+    /// Example: `regent events serve --listen 127.0.0.1:5080 --db events.db --token-file events.token`.
+    #[command(subcommand)]
+    Events(events::EventsCommand),
+    /// Print a CNCF distribution config.yml with deletes enabled and notifications sent to regent.
+    ///
+    /// Example: `regent registry-config --notify http://127.0.0.1:5080/events --token-file events.token --out config.yml`.
+    RegistryConfig(registry_config::RegistryConfigArgs),
 }
 
 /// Parse the arguments, run the command, and turn errors into messages and exit codes.
@@ -209,5 +220,7 @@ async fn run(cli: Cli, settings: crate::runtime::SettingValues) -> anyhow::Resul
         Command::Policy(cmd) => policy::run(&ctx, cmd).await,
         Command::Audit(cmd) => audit::run(&ctx, cmd).await,
         Command::Restore(args) => restore::run(&ctx, args).await,
+        Command::Events(cmd) => events::run(&ctx, cmd).await,
+        Command::RegistryConfig(args) => registry_config::run(&ctx, args).await,
     }
 }

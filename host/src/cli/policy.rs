@@ -42,7 +42,7 @@ How the registries decide, and what the import does about it:
 
 Every difference that applies to the file is a warning, printed on stderr and kept
 in a comment block at the top of the YAML. Check the result with
-`regent policy check` and `regent cleanup --policy policy.yaml --dry-run`.";
+`regent policy check` and `regent cleanup --repo REPO --policy policy.yaml --dry-run`.";
 
 const CHECK_HELP: &str = "Examples:
   regent policy check policy.yaml
@@ -185,7 +185,7 @@ fn write_new(path: &Path, contents: &str, force: bool) -> anyhow::Result<()> {
 fn render_yaml(imported: &Imported, from: ImportFormat, source: &str) -> String {
     let mut out = format!(
         "# regent retention policy imported from {from} ({source}) by `regent policy import`.\n\
-         # Try it with `regent cleanup --policy FILE --dry-run` before applying it.\n"
+         # Try it with `regent cleanup --repo REPO --policy THIS-FILE --dry-run` before applying it.\n"
     );
     if !imported.warnings.is_empty() {
         out.push_str("#\n# Where regent decides differently from the source:\n");
@@ -293,14 +293,14 @@ fn conditions(rule: &Rule) -> String {
         parts.push(format!("all but the {n} newest"));
     }
     let windows = [
-        ("pushed within", rule.pushed_within),
-        ("pushed before", rule.pushed_older_than),
-        ("pulled within", rule.pulled_within),
-        ("not pulled for", rule.not_pulled_for),
+        ("pushed within ", rule.pushed_within, ""),
+        ("pushed more than ", rule.pushed_older_than, " ago"),
+        ("pulled within ", rule.pulled_within, ""),
+        ("not pulled for ", rule.not_pulled_for, ""),
     ];
-    for (what, window) in windows {
+    for (what, window, after) in windows {
         if let Some(d) = window {
-            parts.push(format!("{what} {d}"));
+            parts.push(format!("{what}{d}{after}"));
         }
     }
     match rule.semver {
@@ -352,7 +352,7 @@ mod tests {
             "{delete}"
         );
         assert!(
-            delete.contains("every tag") && delete.contains("pushed before 14days"),
+            delete.contains("every tag") && delete.contains("pushed more than 14d ago"),
             "{delete}"
         );
         assert!(text.contains("referrers: with-subject"), "{text}");

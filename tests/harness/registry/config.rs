@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+use super::NotifyEndpoint;
+
 /// How clients must authenticate.
 #[derive(Clone, Copy)]
 pub(super) enum Auth<'a> {
@@ -32,6 +34,8 @@ pub(super) struct Config<'a> {
     pub auth: Auth<'a>,
     /// Webhook URL for push/pull/delete events.
     pub notifications: Option<&'a str>,
+    /// Further endpoints with headers and their own retry timing.
+    pub endpoints: &'a [NotifyEndpoint],
 }
 
 impl Config<'_> {
@@ -81,10 +85,27 @@ impl Config<'_> {
                 ));
             }
         }
+        if self.notifications.is_some() || !self.endpoints.is_empty() {
+            y.push_str("notifications:\n  endpoints:\n");
+        }
         if let Some(url) = self.notifications {
-            y.push_str("notifications:\n  endpoints:\n    - name: \"regent-test\"\n");
+            y.push_str("    - name: \"regent-test\"\n");
             y.push_str(&format!("      url: {}\n", quote(url)));
             y.push_str("      timeout: 2s\n      threshold: 5\n      backoff: 1s\n");
+        }
+        for endpoint in self.endpoints {
+            y.push_str(&format!("    - name: {}\n", quote(&endpoint.name)));
+            y.push_str(&format!("      url: {}\n", quote(&endpoint.url)));
+            if !endpoint.headers.is_empty() {
+                y.push_str("      headers:\n");
+                for (name, value) in &endpoint.headers {
+                    y.push_str(&format!("        {}: [{}]\n", quote(name), quote(value)));
+                }
+            }
+            y.push_str(&format!(
+                "      timeout: {}\n      threshold: {}\n      backoff: {}\n",
+                endpoint.timeout, endpoint.threshold, endpoint.backoff
+            ));
         }
         y.push_str("health:\n  storagedriver:\n    enabled: false\n");
         y

@@ -170,8 +170,20 @@ impl PolicyDuration {
 }
 
 impl std::fmt::Display for PolicyDuration {
+    /// In the largest whole unit (`90d`, `2h`, `45m`), as people write them;
+    /// anything finer falls back to humantime's form.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", humantime::format_duration(self.0))
+        let secs = self.0.as_secs();
+        if self.0.subsec_nanos() != 0 {
+            return write!(f, "{}", humantime::format_duration(self.0));
+        }
+        match secs {
+            0 => write!(f, "0s"),
+            s if s % 86_400 == 0 => write!(f, "{}d", s / 86_400),
+            s if s % 3_600 == 0 => write!(f, "{}h", s / 3_600),
+            s if s % 60 == 0 => write!(f, "{}m", s / 60),
+            s => write!(f, "{s}s"),
+        }
     }
 }
 
@@ -204,6 +216,27 @@ fn default_protected_tags() -> Vec<String> {
 
 fn default_freshness() -> PolicyDuration {
     PolicyDuration(Duration::from_secs(2 * 3600))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PolicyDuration;
+
+    #[test]
+    fn durations_print_in_the_largest_whole_unit_and_read_back() {
+        for (text, shown) in [
+            ("90d", "90d"),
+            ("2h", "2h"),
+            ("90m", "90m"),
+            ("0s", "0s"),
+            ("2w", "14d"),
+            ("61s", "61s"),
+        ] {
+            let d: PolicyDuration = text.parse().expect("parses");
+            assert_eq!(d.to_string(), shown);
+            assert_eq!(shown.parse::<PolicyDuration>().expect("reads back"), d);
+        }
+    }
 }
 
 fn match_everything() -> Vec<String> {

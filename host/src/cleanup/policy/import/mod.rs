@@ -27,7 +27,7 @@ pub enum ImportFormat {
     Ecr,
     /// GitLab `container_expiration_policy` (project API) JSON.
     Gitlab,
-    /// Harbor tag retention policy JSON (`GET /retentions/{id}`).
+    /// Harbor tag retention policy JSON (`GET /api/v2.0/retentions/{id}`).
     Harbor,
 }
 
