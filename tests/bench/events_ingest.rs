@@ -66,6 +66,9 @@ const SCENARIOS: [Scenario; 3] = [
 struct Pass {
     wall: Duration,
     latencies: Vec<Duration>,
+    /// CPU time (user + system) the receiver spent during the pass, where
+    /// /proc tells: less sensitive to other load on the machine than wall time.
+    receiver_cpu: Option<Duration>,
 }
 
 /// A scenario's figures over its runs.
@@ -75,6 +78,8 @@ struct Figures {
     p50: Duration,
     p99: Duration,
     runs: Vec<f64>,
+    /// Median receiver CPU time per event.
+    cpu_per_event: Option<Duration>,
 }
 
 fn main() {
@@ -86,6 +91,7 @@ fn main() {
 
 fn run() -> Result<(), Error> {
     let bin = regent_bin()?;
+    let load_before = load_average();
     println!(
         "events-bench: {} events per run, {CONNECTIONS} connections, median of {RUNS} runs; {}",
         EVENTS,
@@ -100,12 +106,13 @@ fn run() -> Result<(), Error> {
         }
         let figures = summarise(scenario, passes);
         println!(
-            "{:<52} {:>9.0} events/s  {:>8.0} req/s  p50 {:>9.2?}  p99 {:>9.2?}  (runs: {})",
+            "{:<52} {:>9.0} events/s  {:>8.0} req/s  p50 {:>9.2?}  p99 {:>9.2?}  receiver CPU/event {}  (runs: {})",
             scenario.name,
             figures.events_per_sec,
             figures.requests_per_sec,
             figures.p50,
             figures.p99,
+            cpu_text(figures.cpu_per_event),
             figures
                 .runs
                 .iter()
@@ -115,7 +122,8 @@ fn run() -> Result<(), Error> {
         );
         rows.push((scenario, figures));
     }
-    let section = section(&bin, &rows);
+    let load = format!("{load_before} before, {} after", load_average());
+    let section = section(&bin, &rows, &load);
     let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/RESULTS.md");
     write_section(&results, &section)?;
     println!(
@@ -149,11 +157,15 @@ fn run_once(bin: &Path, scenario: &Scenario, prefix: &str) -> Result<Pass, Error
     let mut receiver = Receiver::start(bin, &dir.path().join("events.db"))?;
     let bodies = envelopes(prefix, scenario.per_request);
     let url = format!("http://{}/events", receiver.addr);
+    let pid = receiver.child.id();
     let result = (|| {
         if scenario.retries {
             post_all(&url, &bodies)?;
         }
-        post_all(&url, &bodies)
+        let before = cpu_time(pid);
+        let mut pass = post_all(&url, &bodies)?;
+        pass.receiver_cpu = before.zip(cpu_time(pid)).map(|(b, a)| a.saturating_sub(b));
+        Ok::<_, Error>(pass)
     })();
     let summary = receiver.stop()?;
     let pass = result.map_err(|e| format!("{e}\nreceiver log:\n{}", receiver.log()))?;
@@ -257,6 +269,7 @@ fn post_all(url: &str, bodies: &[Vec<u8>]) -> Result<Pass, Error> {
     Ok(Pass {
         wall: start.elapsed(),
         latencies,
+        receiver_cpu: None,
     })
 }
 
@@ -266,6 +279,9 @@ fn summarise(scenario: &Scenario, passes: Vec<Pass>) -> Figures {
         .iter()
         .map(|p| EVENTS as f64 / p.wall.as_secs_f64())
         .collect();
+    let mut cpu: Vec<Duration> = passes.iter().filter_map(|p| p.receiver_cpu).collect();
+    cpu.sort();
+    let cpu_per_event = cpu.get(cpu.len() / 2).map(|c| *c / EVENTS as u32);
     let mut walls: Vec<Duration> = passes.iter().map(|p| p.wall).collect();
     walls.sort();
     let median_wall = walls[walls.len() / 2];
@@ -281,9 +297,29 @@ fn summarise(scenario: &Scenario, passes: Vec<Pass>) -> Figures {
         p50: quantile(0.50),
         p99: quantile(0.99),
         runs: Vec::new(),
+        cpu_per_event,
     };
     runs.sort_by(f64::total_cmp);
     Figures { runs, ..figures }
+}
+
+/// User plus system CPU time of process `pid`, from `/proc/PID/stat`
+/// (fields 14 and 15, in clock ticks of 1/100 s as Linux reports them).
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces: count from its `)`.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// `/proc/loadavg`'s 1-minute figure: how busy the machine was besides.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// A running `regent events serve`: its address, and its stderr collected
@@ -422,7 +458,7 @@ fn stored_count(log: &str) -> Option<usize> {
 }
 
 /// The `## Event ingest` section: date, machine, set-up and the table.
-fn section(bin: &Path, rows: &[(&Scenario, Figures)]) -> String {
+fn section(bin: &Path, rows: &[(&Scenario, Figures)], load: &str) -> String {
     let date = Command::new("date")
         .args(["-u", "+%Y-%m-%d %H:%M UTC"])
         .output()
@@ -453,8 +489,11 @@ fn section(bin: &Path, rows: &[(&Scenario, Figures)]) -> String {
          distinct manifest push and pull events from {CONNECTIONS} keep-alive connections \
          and waits for each 200, which the receiver sends only after the commit. \
          Events per second: median of {RUNS} runs (all runs in brackets). \
-         Latencies: every request of the {RUNS} runs.\n\n\
-         | load | events/s | requests/s | p50 request | p99 request |\n|---|---|---|---|---|\n"
+         Latencies: every request of the {RUNS} runs. Receiver CPU: user + system time of \
+         the receiver process per event (median run), from /proc. \
+         1-minute load average: {load} (other work on the machine slows the figures).\n\n\
+         | load | events/s | requests/s | p50 request | p99 request | receiver CPU per event |\n\
+         |---|---|---|---|---|---|\n"
     );
     for (scenario, f) in rows {
         let runs = f
@@ -464,11 +503,20 @@ fn section(bin: &Path, rows: &[(&Scenario, Figures)]) -> String {
             .collect::<Vec<_>>()
             .join(", ");
         text.push_str(&format!(
-            "| {} | {:.0} ({runs}) | {:.0} | {:.2?} | {:.2?} |\n",
-            scenario.name, f.events_per_sec, f.requests_per_sec, f.p50, f.p99
+            "| {} | {:.0} ({runs}) | {:.0} | {:.2?} | {:.2?} | {} |\n",
+            scenario.name,
+            f.events_per_sec,
+            f.requests_per_sec,
+            f.p50,
+            f.p99,
+            cpu_text(f.cpu_per_event)
         ));
     }
     text
+}
+
+fn cpu_text(cpu: Option<Duration>) -> String {
+    cpu.map_or_else(|| "n/a".into(), |c| format!("{c:.0?}"))
 }
 
 /// Replace the `## Event ingest` section of `path` (up to the next `## `

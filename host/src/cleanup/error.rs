@@ -1,9 +1,7 @@
 //! Why a cleanup could not plan or apply, naming the registry and repository.
 
-use crate::registry::access::AccessError;
 use crate::registry::distribution::RegistryError;
 use crate::registry::tag_listing::ListingError;
-use crate::runtime::AdapterCallError;
 
 /// A cleanup failure that stops the run (per-tag failures are results, not errors).
 #[derive(Debug, thiserror::Error)]
@@ -13,25 +11,15 @@ pub enum CleanupError {
         registry: String,
         repository: String,
         #[source]
-        source: ListingError,
+        source: Box<ListingError>,
     },
     #[error("reading {registry}/{repository}: {source}")]
     Registry {
         registry: String,
         repository: String,
         #[source]
-        source: RegistryError,
+        source: Box<RegistryError>,
     },
-    #[error("the `{adapter}` adapter failed while deleting in {registry}/{repository}: {source}")]
-    Adapter {
-        adapter: String,
-        registry: String,
-        repository: String,
-        #[source]
-        source: AdapterCallError,
-    },
-    #[error(transparent)]
-    Access(#[from] AccessError),
     #[error("the policy {origin} is not valid: {message}")]
     BadPolicy { origin: String, message: String },
     #[error("the plan {path} cannot be used: {message}")]

@@ -70,16 +70,16 @@ pub async fn take_inventory(
     options: InventoryOptions,
 ) -> Result<Inventory, CleanupError> {
     let registry_error = |source| CleanupError::Registry {
+        source: Box::new(source),
         registry: access.registry().to_owned(),
         repository: repository.to_owned(),
-        source,
     };
     let listing = list_tags(access, repository, false)
         .await
         .map_err(|source| CleanupError::Listing {
+            source: Box::new(source),
             registry: access.registry().to_owned(),
             repository: repository.to_owned(),
-            source,
         })?;
     let mut warnings = Vec::new();
     let resolved: Vec<_> = stream::iter(listing.tags)

@@ -393,7 +393,7 @@ fn registry_error(
     CleanupError::Registry {
         registry: access.registry().to_owned(),
         repository: repository.to_owned(),
-        source,
+        source: Box::new(source),
     }
 }
 

@@ -44,7 +44,8 @@ const SERVE_HELP: &str = "Point a CNCF distribution registry at the receiver in 
         backoff: 5s
 
 The receiver accepts POST on any path (Content-Type
-application/vnd.docker.distribution.events.v2+json or application/json) and
+application/vnd.docker.distribution.events.v2+json, the v1+json that
+distribution 2.x sends, or application/json) and
 answers 200 only after the events are committed to the store (SQLite, WAL,
 synchronous=FULL), so nothing acknowledged is lost when it crashes or
 restarts; the registry retries whatever was not acknowledged. Each event is

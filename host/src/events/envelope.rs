@@ -8,8 +8,13 @@ use serde_json::{Map, Value};
 
 use crate::cleanup::audit::time::parse_time;
 
-/// `Content-Type` the registry posts with (distribution's `EventsMediaType`).
+/// `Content-Type` the registry posts with (distribution's `EventsMediaType`
+/// since 3.0).
 pub const EVENTS_MEDIA_TYPE: &str = "application/vnd.docker.distribution.events.v2+json";
+
+/// What distribution 2.x (Debian's 2.8.2 among them) posts with; the
+/// envelope is the same.
+pub const EVENTS_MEDIA_TYPE_V1: &str = "application/vnd.docker.distribution.events.v1+json";
 
 /// Media types of manifests and indexes: an event whose target has one of
 /// these is about a manifest; others (layers, configs, which 2.8 reports as

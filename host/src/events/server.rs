@@ -26,7 +26,7 @@ use tokio::task::JoinSet;
 
 use super::EventsError;
 use super::auth::Token;
-use super::envelope::{EVENTS_MEDIA_TYPE, parse_envelope};
+use super::envelope::{EVENTS_MEDIA_TYPE, EVENTS_MEDIA_TYPE_V1, parse_envelope};
 use super::hooks::HookRunner;
 use super::store::Store;
 use super::writer::{self, BatchLimits, WriterHandle, WriterThread};
@@ -398,7 +398,8 @@ async fn read_body(request: Request<Incoming>, max_body: u64) -> Result<Bytes, R
     }
 }
 
-/// The envelope media type or `application/json`, parameters ignored.
+/// The envelope media type (v2, or v1 as distribution 2.x sends) or
+/// `application/json`, parameters ignored.
 fn check_content_type(value: Option<&HeaderValue>) -> Result<(), String> {
     let essence = value.and_then(|v| v.to_str().ok()).map(|v| {
         v.split(';')
@@ -408,9 +409,10 @@ fn check_content_type(value: Option<&HeaderValue>) -> Result<(), String> {
             .to_ascii_lowercase()
     });
     match essence.as_deref() {
-        Some(EVENTS_MEDIA_TYPE | "application/json") => Ok(()),
+        Some(EVENTS_MEDIA_TYPE | EVENTS_MEDIA_TYPE_V1 | "application/json") => Ok(()),
         Some(other) => Err(format!(
-            "Content-Type {other} is not {EVENTS_MEDIA_TYPE} or application/json"
+            "Content-Type {other} is not {EVENTS_MEDIA_TYPE}, {EVENTS_MEDIA_TYPE_V1} or \
+             application/json"
         )),
         None => Err(format!("no Content-Type: send {EVENTS_MEDIA_TYPE}")),
     }
@@ -434,6 +436,10 @@ mod tests {
     fn both_media_types_are_accepted_with_parameters_and_others_refused() {
         let ok = |v: &'static str| check_content_type(Some(&HeaderValue::from_static(v)));
         assert!(ok(EVENTS_MEDIA_TYPE).is_ok());
+        assert!(
+            ok(EVENTS_MEDIA_TYPE_V1).is_ok(),
+            "distribution 2.8 sends v1"
+        );
         assert!(ok("application/json; charset=utf-8").is_ok());
         assert!(ok("Application/JSON").is_ok());
         assert!(ok("text/plain").unwrap_err().contains("text/plain"));

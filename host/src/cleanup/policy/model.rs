@@ -179,9 +179,9 @@ impl std::fmt::Display for PolicyDuration {
         }
         match secs {
             0 => write!(f, "0s"),
-            s if s % 86_400 == 0 => write!(f, "{}d", s / 86_400),
-            s if s % 3_600 == 0 => write!(f, "{}h", s / 3_600),
-            s if s % 60 == 0 => write!(f, "{}m", s / 60),
+            s if s.is_multiple_of(86_400) => write!(f, "{}d", s / 86_400),
+            s if s.is_multiple_of(3_600) => write!(f, "{}h", s / 3_600),
+            s if s.is_multiple_of(60) => write!(f, "{}m", s / 60),
             s => write!(f, "{s}s"),
         }
     }

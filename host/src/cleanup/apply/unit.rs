@@ -1,302 +1,34 @@
-//! Carrying a plan out: before each deletion the tags are read again and
-//! anything that moved is skipped; deletions go through the adapter's native
-//! API where it has one, else the tag-safe Registry API delete; every
-//! executed deletion is written to the audit log before the next begins.
-//!
-//! A run that stops half way can be run again: what is gone reports as
-//! already gone, what remains is deleted.
+//! One planned deletion carried out: re-check, dependents, the deletion
+//! itself (native, tag-safe, or by digest), and its audit records.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::collections::HashMap;
 
-use base64::Engine as _;
-use futures_util::{StreamExt, stream};
-use serde::Serialize;
-
-use super::audit::{AdapterIdentity, AuditEntry, AuditLog, AuditOutcome, AuditRecord};
-use super::error::CleanupError;
-use super::manifest_facts::referrer_tag_subject;
-use super::notify::Notifier;
-use super::plan::{Deletion, DeletionKind, Dependent, Plan, RepositoryPlan};
+use super::sink::AuditSink;
+use super::{UnitOutcome, UnitResult};
+use crate::cleanup::audit::AuditOutcome;
+use crate::cleanup::error::CleanupError;
+use crate::cleanup::plan::{Deletion, DeletionKind, Dependent};
 use crate::registry::access::RegistryAccess;
 use crate::registry::digest::Digest;
 use crate::registry::distribution::{DeleteOutcome, Manifest, RegistryError};
 use crate::registry::tag_delete::TagDeleter;
-use crate::registry::tag_listing::list_tags;
 use crate::runtime::{RegistryFailure, TagRef};
 
-/// How apply behaves.
-#[derive(Debug, Clone, Copy)]
-pub struct ApplyOptions {
-    /// Deletions in flight at once.
-    pub concurrency: usize,
-    /// Also re-read the tags the plan keeps, so a kept tag moved onto a
-    /// manifest planned for deletion saves it (for plans applied later).
-    pub recheck_kept: bool,
-}
-
-/// How one deletion ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "status", rename_all = "kebab-case")]
-pub enum UnitOutcome {
-    Deleted,
-    /// Nothing left to delete (an earlier run, or someone else, did it).
-    AlreadyGone,
-    /// Left alone because the registry changed since the plan.
-    Skipped {
-        reason: String,
-    },
-    Failed {
-        error: String,
-    },
-}
-
-/// The result of one planned deletion.
-#[derive(Debug, Clone, Serialize)]
-pub struct UnitResult {
-    pub repository: String,
-    pub kind: DeletionKind,
-    pub digest: Digest,
-    pub tags: Vec<String>,
-    pub rule: String,
-    pub outcome: UnitOutcome,
-    /// `native`, `tag-delete`, `throwaway` or `digest`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
-    /// Dependents (referrers, children) deleted with it.
-    pub dependents_deleted: usize,
-    /// Audit log sequence numbers written for this unit.
-    pub audit: Vec<u64>,
-}
-
-/// Counts for the summary line.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-pub struct ApplySummary {
-    pub deleted: usize,
-    pub already_gone: usize,
-    pub skipped: usize,
-    pub failed: usize,
-    pub tags_deleted: usize,
-    pub manifests_deleted: usize,
-}
-
-/// Everything apply did.
-#[derive(Debug, Clone, Serialize)]
-pub struct ApplyReport {
-    pub registry: String,
-    pub results: Vec<UnitResult>,
-    pub summary: ApplySummary,
-}
-
-/// Where executed deletions are recorded.
-pub struct AuditSink {
-    log: Mutex<AuditLog>,
-    notifier: Option<Notifier>,
-    registry: String,
-    implementation: String,
-    adapter: AdapterIdentity,
-}
-
-impl AuditSink {
-    /// Record deletions on `access`'s registry into `log`, and send them to
-    /// `notifier` when there is one.
-    pub fn new(access: &RegistryAccess, log: AuditLog, notifier: Option<Notifier>) -> Self {
-        let loaded = &access.detected().adapter;
-        Self {
-            log: Mutex::new(log),
-            notifier,
-            registry: access.registry().to_owned(),
-            implementation: access.detected().implementation.clone(),
-            adapter: AdapterIdentity {
-                name: loaded.name().to_owned(),
-                version: loaded.info().version.clone(),
-                component_digest: loaded.digest().to_owned(),
-            },
-        }
-    }
-
-    /// The notifier, to wait for its deliveries at the end.
-    pub fn into_notifier(self) -> Option<Notifier> {
-        self.notifier
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn record(
-        &self,
-        repository: &str,
-        tag: Option<&str>,
-        digest: &Digest,
-        manifest: Option<&Manifest>,
-        rule: &str,
-        method: &str,
-        outcome: AuditOutcome,
-    ) -> Result<AuditRecord, AuditWriteError> {
-        let entry = AuditEntry {
-            registry: self.registry.clone(),
-            implementation: self.implementation.clone(),
-            adapter: self.adapter.clone(),
-            repository: repository.to_owned(),
-            tag: tag.map(str::to_owned),
-            digest: digest.to_string(),
-            media_type: manifest.map(|m| m.media_type.clone()),
-            manifest: manifest.map(|m| base64::engine::general_purpose::STANDARD.encode(&m.bytes)),
-            rule: rule.to_owned(),
-            method: method.to_owned(),
-            outcome,
-        };
-        let record = {
-            let mut log = self
-                .log
-                .lock()
-                .map_err(|_| AuditWriteError("the audit log lock is poisoned".into()))?;
-            log.append(entry)
-                .map_err(|e| AuditWriteError(crate::errors::chain(&e)))?
-        };
-        if let Some(n) = &self.notifier
-            && matches!(record.entry.outcome, AuditOutcome::Deleted)
-        {
-            n.deleted(&record);
-        }
-        Ok(record)
-    }
-}
-
-/// Carry out `plan` on the registry `access` serves.
-pub async fn apply_plan(
-    access: &RegistryAccess,
-    plan: &Plan,
-    sink: &AuditSink,
-    options: ApplyOptions,
-) -> Result<ApplyReport, CleanupError> {
-    let mut results = Vec::new();
-    for repo in &plan.repositories {
-        if repo.deletions.is_empty() {
-            continue;
-        }
-        let claimed = claimed_elsewhere(access, repo, options).await?;
-        let deleter = TagDeleter::new(access.client());
-        // The CNCF registry (2.x) answers 500 when two manifest deletes in
-        // one repository overlap (each walks every tag while the other
-        // removes some), so Registry API deletes in a repository go one at
-        // a time; re-checks and reads stay concurrent.
-        let writes = tokio::sync::Mutex::new(());
-        let outcomes: Vec<Result<UnitResult, CleanupError>> = stream::iter(&repo.deletions)
-            .map(|deletion| {
-                let unit = Unit {
-                    access,
-                    repository: &repo.repository,
-                    deletion,
-                    sink,
-                    deleter: &deleter,
-                    claimed: &claimed,
-                    writes: &writes,
-                };
-                unit.run()
-            })
-            .buffered(options.concurrency.max(1))
-            .collect()
-            .await;
-        for outcome in outcomes {
-            results.push(outcome?);
-        }
-    }
-    let mut summary = ApplySummary::default();
-    for r in &results {
-        match &r.outcome {
-            UnitOutcome::Deleted => {
-                summary.deleted += 1;
-                summary.tags_deleted += r.tags.len();
-                summary.manifests_deleted +=
-                    r.dependents_deleted + usize::from(r.kind == DeletionKind::Manifest);
-            }
-            UnitOutcome::AlreadyGone => summary.already_gone += 1,
-            UnitOutcome::Skipped { .. } => summary.skipped += 1,
-            UnitOutcome::Failed { .. } => {
-                summary.failed += 1;
-                summary.manifests_deleted += r.dependents_deleted;
-            }
-        }
-    }
-    Ok(ApplyReport {
-        registry: plan.registry.clone(),
-        results,
-        summary,
-    })
-}
-
-/// Digests that tags outside the plan's deletions point at now: tags pushed
-/// since the plan, and (with `recheck_kept`) kept tags that moved.
-async fn claimed_elsewhere(
-    access: &RegistryAccess,
-    repo: &RepositoryPlan,
-    options: ApplyOptions,
-) -> Result<HashMap<Digest, Vec<String>>, CleanupError> {
-    let registry_error = |source| CleanupError::Registry {
-        registry: access.registry().to_owned(),
-        repository: repo.repository.clone(),
-        source,
-    };
-    let listing = list_tags(access, &repo.repository, true)
-        .await
-        .map_err(|source| CleanupError::Listing {
-            registry: access.registry().to_owned(),
-            repository: repo.repository.clone(),
-            source,
-        })?;
-    let deleting: HashSet<&str> = repo
-        .deletions
-        .iter()
-        .flat_map(|d| d.tags.iter().map(String::as_str))
-        .chain(
-            repo.deletions
-                .iter()
-                .flat_map(|d| d.dependents.iter().filter_map(|x| x.tag.as_deref())),
-        )
-        .collect();
-    let planned: HashSet<&str> = repo.tags.iter().map(|t| t.tag.as_str()).collect();
-    let to_check: Vec<_> = listing
-        .tags
-        .into_iter()
-        .filter(|t| !deleting.contains(t.name.as_str()))
-        .filter(|t| options.recheck_kept || !planned.contains(t.name.as_str()))
-        .filter(|t| referrer_tag_subject(&t.name).is_none())
-        .collect();
-    let client = access.client();
-    let found: Vec<(String, Result<Option<Digest>, RegistryError>)> = stream::iter(to_check)
-        .map(|t| async move {
-            if let Some(d) = t.digest.as_deref().and_then(|d| d.parse().ok()) {
-                return (t.name, Ok(Some(d)));
-            }
-            let head = client.head_manifest(&repo.repository, &t.name).await;
-            (t.name, head.map(|h| h.and_then(|h| h.digest)))
-        })
-        .buffer_unordered(options.concurrency.max(1))
-        .collect()
-        .await;
-    let mut claimed: HashMap<Digest, Vec<String>> = HashMap::new();
-    for (tag, digest) in found {
-        if let Some(d) = digest.map_err(registry_error)? {
-            claimed.entry(d).or_default().push(tag);
-        }
-    }
-    Ok(claimed)
-}
-
 /// One planned deletion being carried out.
-struct Unit<'a> {
-    access: &'a RegistryAccess,
-    repository: &'a str,
-    deletion: &'a Deletion,
-    sink: &'a AuditSink,
-    deleter: &'a TagDeleter<'a>,
-    claimed: &'a HashMap<Digest, Vec<String>>,
-    writes: &'a tokio::sync::Mutex<()>,
+pub(super) struct Unit<'a> {
+    pub(super) access: &'a RegistryAccess,
+    pub(super) repository: &'a str,
+    pub(super) deletion: &'a Deletion,
+    pub(super) sink: &'a AuditSink,
+    pub(super) deleter: &'a TagDeleter<'a>,
+    pub(super) claimed: &'a HashMap<Digest, Vec<String>>,
+    pub(super) writes: &'a tokio::sync::Mutex<()>,
 }
 
 impl Unit<'_> {
     /// Returns `Err` only when the audit log cannot be written: then no
     /// further deletion may run.
-    async fn run(self) -> Result<UnitResult, CleanupError> {
+    pub(super) async fn run(self) -> Result<UnitResult, CleanupError> {
         let mut result = UnitResult {
             repository: self.repository.to_owned(),
             kind: self.deletion.kind,
@@ -565,16 +297,6 @@ impl Unit<'_> {
                 failures.join("; ")
             ))
         }
-    }
-}
-
-/// The audit log could not be written: no further deletion may run.
-#[derive(Debug)]
-pub struct AuditWriteError(String);
-
-impl From<AuditWriteError> for CleanupError {
-    fn from(e: AuditWriteError) -> Self {
-        CleanupError::Audit(e.0)
     }
 }
 
