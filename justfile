@@ -31,6 +31,7 @@ bench:
     cargo run -p regent-tests --bin adapter-bench
     cargo build -p regent
     cargo run -p regent-tests --bin events-bench
+    cargo run -p regent-tests --bin registry-bench
 
 # Format all code.
 fmt:

@@ -61,3 +61,49 @@ pub fn session(package: &str, registry: &str, settings: &[(&str, &str)]) -> Adap
         session,
     }
 }
+
+/// Registry access to `registry` (plain HTTP) through bundled adapter
+/// `package`, forced as kind `kind`, with `settings` and the Docker config in
+/// `docker_dir`; what the host builds for a command, for adapter tests that
+/// also need the Registry API client or the credential fallback. Must be
+/// called inside a tokio runtime.
+pub fn registry_access(
+    package: &str,
+    kind: &str,
+    registry: &str,
+    settings: &[(&str, &str)],
+    docker_dir: &std::path::Path,
+) -> regent::registry::access::RegistryAccess {
+    let limits = SandboxLimits {
+        call_deadline: std::time::Duration::from_secs(30),
+        ..SandboxLimits::default()
+    };
+    let engine = AdapterEngine::new(limits, ComponentCache::disabled()).expect("engine");
+    let loaded = engine
+        .load(
+            AdapterSource::Bundled {
+                package: package.into(),
+            },
+            bundled(package),
+        )
+        .unwrap_or_else(|e| panic!("{package} loads: {e}"));
+    let mut catalog = regent::adapters::AdapterCatalog::default();
+    catalog.add(loaded);
+    let detected = catalog
+        .detect(registry, Some((kind, "the test")))
+        .expect("explicit adapter");
+    let mut values = SettingValues::new();
+    for (name, value) in settings {
+        values.insert(*name, *value);
+    }
+    let options = regent::registry::access::AccessOptions {
+        transport: regent::registry::distribution::TransportOptions {
+            insecure_registries: vec![registry.to_owned()],
+            ..Default::default()
+        },
+        docker_config: Some(docker_dir.to_path_buf()),
+        settings: values,
+        verbose: false,
+    };
+    regent::registry::access::RegistryAccess::open(detected, &options).expect("open")
+}

@@ -4,16 +4,10 @@
 //! `registry-login` (refresh token as the Docker password).
 
 use std::path::Path;
-use std::time::Duration;
 
 use base64::Engine as _;
-use regent::adapters::{AdapterCatalog, bundled_components};
-use regent::registry::access::{AccessOptions, RegistryAccess};
-use regent::registry::distribution::TransportOptions;
-use regent::runtime::{
-    AdapterCallError, AdapterEngine, AdapterSource, ComponentCache, DeleteResult, RegistryFailure,
-    SandboxLimits, SettingValues, TagInfo, TagRef,
-};
+use regent::registry::access::RegistryAccess;
+use regent::runtime::{AdapterCallError, DeleteResult, RegistryFailure, TagInfo, TagRef};
 use regent_tests::cli::{regent, success};
 use regent_tests::fakes::acr::{AcrAuth, AcrTag, FakeAcr, REFRESH_EXP, REFRESH_TOKEN_USER};
 use regent_tests::fakes::gitlab::{hex64, split_target};
@@ -44,43 +38,7 @@ fn fake() -> FakeAcr {
 }
 
 fn access(registry: &str, settings: &[(&str, &str)], docker_dir: &Path) -> RegistryAccess {
-    let limits = SandboxLimits {
-        call_deadline: Duration::from_secs(20),
-        ..SandboxLimits::default()
-    };
-    let engine = AdapterEngine::new(limits, ComponentCache::disabled()).expect("engine");
-    let bytes = bundled_components()
-        .iter()
-        .find(|(p, _)| *p == PACKAGE)
-        .map(|(_, b)| *b)
-        .expect("acr adapter is bundled");
-    let loaded = engine
-        .load(
-            AdapterSource::Bundled {
-                package: PACKAGE.into(),
-            },
-            bytes,
-        )
-        .expect("acr adapter loads");
-    let mut catalog = AdapterCatalog::default();
-    catalog.add(loaded);
-    let detected = catalog
-        .detect(registry, Some(("acr", "the test")))
-        .expect("explicit adapter");
-    let mut values = SettingValues::new();
-    for (name, value) in settings {
-        values.insert(*name, *value);
-    }
-    let options = AccessOptions {
-        transport: TransportOptions {
-            insecure_registries: vec![registry.to_owned()],
-            ..TransportOptions::default()
-        },
-        docker_config: Some(docker_dir.to_path_buf()),
-        settings: values,
-        verbose: false,
-    };
-    RegistryAccess::open(detected, &options).expect("open")
+    regent_tests::adapters::registry_access(PACKAGE, "acr", registry, settings, docker_dir)
 }
 
 fn open(

@@ -3,16 +3,10 @@
 //! against a real CNCF registry (which refuses deletes by tag).
 
 use std::path::Path;
-use std::time::Duration;
 
 use base64::Engine as _;
-use regent::adapters::{AdapterCatalog, bundled_components};
-use regent::registry::access::{AccessOptions, RegistryAccess};
-use regent::registry::distribution::TransportOptions;
-use regent::runtime::{
-    AdapterCallError, AdapterEngine, AdapterSource, ComponentCache, RegistryFailure, SandboxLimits,
-    SettingValues, TagPage, TagRef,
-};
+use regent::registry::access::RegistryAccess;
+use regent::runtime::{AdapterCallError, RegistryFailure, TagPage, TagRef};
 use regent_tests::cli::{regent, success};
 use regent_tests::fakes::gcr::{ACCESS_TOKEN, FakeGcr, FakeImage, USER};
 use regent_tests::images::{OciLayout, TestImage};
@@ -32,41 +26,13 @@ fn docker_config(dir: &Path, registry: &str, user: &str, password: &str) {
 /// Registry access through the bundled `gcr` adapter, with the API URL
 /// pointed at `api_url` and the Docker config in `config_dir`.
 fn access(authority: &str, api_url: &str, config_dir: &Path) -> RegistryAccess {
-    let limits = SandboxLimits {
-        call_deadline: Duration::from_secs(30),
-        ..SandboxLimits::default()
-    };
-    let engine = AdapterEngine::new(limits, ComponentCache::disabled()).expect("engine");
-    let bytes = bundled_components()
-        .iter()
-        .find(|(p, _)| *p == PACKAGE)
-        .map(|(_, b)| *b)
-        .expect("the gcr adapter is bundled");
-    let loaded = engine
-        .load(
-            AdapterSource::Bundled {
-                package: PACKAGE.into(),
-            },
-            bytes,
-        )
-        .expect("load");
-    let mut catalog = AdapterCatalog::default();
-    catalog.add(loaded);
-    let detected = catalog
-        .detect(authority, Some(("gcr", "the test")))
-        .expect("explicit adapter");
-    let mut settings = SettingValues::new();
-    settings.insert("gcr-api-url", api_url);
-    let options = AccessOptions {
-        transport: TransportOptions {
-            insecure_registries: vec![authority.to_owned()],
-            ..TransportOptions::default()
-        },
-        docker_config: Some(config_dir.to_path_buf()),
-        settings,
-        verbose: false,
-    };
-    RegistryAccess::open(detected, &options).expect("open")
+    regent_tests::adapters::registry_access(
+        PACKAGE,
+        "gcr",
+        authority,
+        &[("gcr-api-url", api_url)],
+        config_dir,
+    )
 }
 
 fn list_page(

@@ -4,16 +4,10 @@
 //! tag-reference delete when no API token is set.
 
 use std::path::Path;
-use std::time::Duration;
 
 use base64::Engine as _;
-use regent::adapters::{AdapterCatalog, bundled_components};
-use regent::registry::access::{AccessOptions, RegistryAccess};
-use regent::registry::distribution::TransportOptions;
-use regent::runtime::{
-    AdapterCallError, AdapterEngine, AdapterSource, ComponentCache, RegistryFailure, SandboxLimits,
-    SettingValues, TagInfo, TagRef,
-};
+use regent::registry::access::RegistryAccess;
+use regent::runtime::{AdapterCallError, RegistryFailure, TagInfo, TagRef};
 use regent_tests::cli::{regent, success};
 use regent_tests::fakes::gitlab::{FakeGitLab, FakeTag, GitLabAuth};
 
@@ -64,43 +58,7 @@ fn docker_config(dir: &Path, registry: &str, user: &str, password: &str) {
 }
 
 fn access(registry: &str, settings: &[(&str, &str)], docker_dir: &Path) -> RegistryAccess {
-    let limits = SandboxLimits {
-        call_deadline: Duration::from_secs(20),
-        ..SandboxLimits::default()
-    };
-    let engine = AdapterEngine::new(limits, ComponentCache::disabled()).expect("engine");
-    let bytes = bundled_components()
-        .iter()
-        .find(|(p, _)| *p == PACKAGE)
-        .map(|(_, b)| *b)
-        .expect("gitlab adapter is bundled");
-    let loaded = engine
-        .load(
-            AdapterSource::Bundled {
-                package: PACKAGE.into(),
-            },
-            bytes,
-        )
-        .expect("gitlab adapter loads");
-    let mut catalog = AdapterCatalog::default();
-    catalog.add(loaded);
-    let detected = catalog
-        .detect(registry, Some(("gitlab", "the test")))
-        .expect("explicit adapter");
-    let mut values = SettingValues::new();
-    for (name, value) in settings {
-        values.insert(*name, *value);
-    }
-    let options = AccessOptions {
-        transport: TransportOptions {
-            insecure_registries: vec![registry.to_owned()],
-            ..TransportOptions::default()
-        },
-        docker_config: Some(docker_dir.to_path_buf()),
-        settings: values,
-        verbose: false,
-    };
-    RegistryAccess::open(detected, &options).expect("open")
+    regent_tests::adapters::registry_access(PACKAGE, "gitlab", registry, settings, docker_dir)
 }
 
 fn list_all(

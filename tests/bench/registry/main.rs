@@ -81,6 +81,7 @@ fn main() {
 
 fn run() -> Res<()> {
     let started = Instant::now();
+    let load_before = report::load_average();
     let args = parse_args()?;
     let sizes = if args.quick {
         let mut sizes = Sizes::quick();
@@ -135,6 +136,8 @@ fn run() -> Res<()> {
     rows.push(plan_row);
 
     let total = started.elapsed();
+    let load = (load_before, report::load_average());
+    println!("load average before: {}, after: {}", load.0, load.1);
     let table = report::table(&rows);
     println!("\n{table}\n");
     let failures = report::failures(&rows);
@@ -150,9 +153,13 @@ fn run() -> Res<()> {
         println!("--quick: bench/RESULTS.md not written");
         return Ok(());
     }
-    let section = section(
-        &bench, &table, &failures, &plan_line, total, seeding, first_run,
-    );
+    let timing = Timing {
+        total,
+        seeding,
+        first_run,
+        load,
+    };
+    let section = section(&bench, &table, &failures, &plan_line, &timing);
     let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/RESULTS.md");
     report::write_section(&results, &section)?;
     println!(
@@ -226,14 +233,21 @@ fn source_state() -> String {
     }
 }
 
+/// How long the run took, and how busy the machine was.
+struct Timing {
+    total: std::time::Duration,
+    seeding: std::time::Duration,
+    first_run: std::time::Duration,
+    /// Load averages before and after.
+    load: (String, String),
+}
+
 fn section(
     bench: &Bench,
     table: &str,
     failures: &[String],
     plan_line: &str,
-    total: std::time::Duration,
-    seeding: std::time::Duration,
-    first_run: std::time::Duration,
+    timing: &Timing,
 ) -> String {
     let bin = bench.cli.original();
     let built = std::fs::metadata(bin)
@@ -244,7 +258,7 @@ fn section(
     let mut text = format!(
         "{heading}\n\n\
 Written by `cargo run -p regent-tests --bin registry-bench` (`just bench`) on {date}.\n\n\
-- Machine: {machine}.\n\
+- Machine: {machine}; load average (1, 5, 15 min) {load_before} before the run, {load_after} after it (the machine is shared: other builds and tests may run at the same time, so single figures are noisy).\n\
 - Registry: `docker-registry` {registry}, htpasswd (Basic) auth, filesystem storage, deletes enabled, on loopback.\n\
 - skopeo: {skopeo}.\n\
 - regent: `{bin}` ({profile}), built {built} from {source}; run from a copy taken at the start.\n\
@@ -259,15 +273,17 @@ Written by `cargo run -p regent-tests --bin registry-bench` (`just bench`) on {d
         profile = profile(bin),
         source = source_state(),
         reps = s.reps,
-        total = total.as_secs_f64(),
-        seeding = seeding.as_secs_f64(),
-        first = first_run.as_secs_f64(),
+        total = timing.total.as_secs_f64(),
+        seeding = timing.seeding.as_secs_f64(),
+        first = timing.first_run.as_secs_f64(),
+        load_before = timing.load.0,
+        load_after = timing.load.1,
     );
     text.push_str(&format!(
         "How each row is measured (every timed run is checked afterwards; set-up and re-seeding are not timed):\n\n\
 - **list**: `regent tags REPO --output json` vs `skopeo list-tags`; floor: one `GET tags/list`.\n\
 - **inspect**: one `regent inspect --output json REF1 ... REF{n}` vs {n} sequential `skopeo inspect --no-tags` (skopeo's default also lists every tag of the repository, which regent's inspect does not show, so `--no-tags` asks both for the same information); floor: `GET` manifest and config per tag.\n\
-- **delete**: each tag has its own image (digest). `regent cleanup --repo R --policy P --audit-log FILE` with `freshness: 0s`, `protected-tags: []` and one delete rule `tags: {{match: '^del-'}}`, vs {d} sequential `skopeo delete R:del-NNN`; floor: one `GET tags/list`, a `HEAD` per tag (8 threads), then one `DELETE` by digest at a time (the 2.8 registry answers 500 to overlapping manifest deletes in one repository). The deleted tags are pushed back before every run.\n\
+- **delete**: each tag has its own image (digest). `regent cleanup --repo R --policy P --audit-log FILE` with `freshness: 0s`, `protected-tags: []` and one delete rule `tags: {{match: 'del-.*'}}` (regent matches the regex against the whole tag), vs {d} sequential `skopeo delete R:del-NNN`; floor: one `GET tags/list`, a `HEAD` per tag (8 threads), then one `DELETE` by digest at a time (the 2.8 registry answers 500 to overlapping manifest deletes in one repository). The deleted tags are pushed back before every run.\n\
 - **copy, cold**: a fresh registry per run, so no blob exists anywhere in its storage (and skopeo's blob-info cache cannot mount one); `regent copy oci:LAYOUT:big HOST/bench/big:TAG` vs `skopeo copy oci:LAYOUT:big docker://...`. The layer is gzip (random, so incompressible) and is uploaded unchanged by all three. **warm**: the target repository already holds every blob; only the tag is new.\n\
 - **copy {m} images**: one `regent push-all --from oci:LAYOUT --to HOST/bench/many-TOOL-REP` vs {m} sequential `skopeo copy`, each run into new repositories (blobs already in the registry's storage from earlier runs, but not linked to those repositories; skopeo may mount them thanks to its blob-info cache, regent uploads them).\n\
 - **start-up**: {k} sequential `regent tags` of a one-tag repository (loads the registry's adapter from the cache) vs {k} `skopeo list-tags` of it: the same requests, so the difference is start-up. `--version` shows bare process start.\n\

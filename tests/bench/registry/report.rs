@@ -185,6 +185,19 @@ pub fn machine() -> String {
     format!("{cores} cores, {model}")
 }
 
+/// The 1-, 5- and 15-minute load averages from /proc/loadavg.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
 /// The first line a command prints, or `unknown`.
 pub fn version_of(program: &str, args: &[&str]) -> String {
     std::process::Command::new(program)

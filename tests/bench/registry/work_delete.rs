@@ -86,7 +86,7 @@ fn cases(bench: &Bench) -> [Case; 2] {
 /// Both delete rows.
 pub fn rows(bench: &Bench) -> Res<Vec<Row>> {
     let policy = bench.path("delete-policy.yaml");
-    std::fs::write(&policy, delete_policy("^del-")).ctx("write the delete policy")?;
+    std::fs::write(&policy, delete_policy("del-.*")).ctx("write the delete policy")?;
     let policy = policy.display().to_string();
     let regent = bench.regent()?;
     let mut rows = Vec::new();

@@ -19,8 +19,9 @@ pub fn row(bench: &Bench) -> Res<(Row, String)> {
     let label = format!("dry-run plan over {tags} tags (fake registry), half deleted");
     let fake = FakeRegistry::start(tags)?;
     let policy = bench.path("plan-policy.yaml");
-    // Tags are t-000000 ... ; the even ones go.
-    std::fs::write(&policy, delete_policy("[02468]$")).ctx("write the plan policy")?;
+    // Tags are t-000000 ...; the even ones go (the regex must match the
+    // whole tag).
+    std::fs::write(&policy, delete_policy("t-[0-9]*[02468]")).ctx("write the plan policy")?;
     let regent = bench.cli.at(&fake.authority(), None)?;
     let audit = bench.path("audit-plan.jsonl");
     let repo = regent.repo(REPO);
