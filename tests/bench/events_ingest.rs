@@ -23,10 +23,6 @@ use serde_json::json;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-/// Events per run.
-const EVENTS: usize = 20_000;
-/// Concurrent keep-alive connections (one client thread each).
-const CONNECTIONS: usize = 4;
 /// Runs per scenario; the median is reported.
 const RUNS: usize = 3;
 const TOKEN: &str = "events-bench-token";
@@ -37,27 +33,54 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// One load shape.
 struct Scenario {
     name: &'static str,
+    /// Distinct events posted per run.
+    events: usize,
     /// Events per envelope (request).
     per_request: usize,
-    /// Post every envelope twice, the second time as the registry's retry
-    /// of events already stored; only the second pass is timed.
+    /// Concurrent keep-alive connections, one client thread each.
+    connections: usize,
+    /// Store every event first (untimed, 10 per request), then time posting
+    /// them all again, as a registry's retries of events already stored.
     retries: bool,
 }
 
-const SCENARIOS: [Scenario; 3] = [
+/// A registry delivers to one endpoint serially (one request in flight), so
+/// the first row is what one registry can push into the receiver; more
+/// connections stand for several registries (or several endpoints).
+const SCENARIOS: [Scenario; 5] = [
     Scenario {
-        name: "1 event per request",
+        name: "1 connection (one registry), 1 event per request",
+        events: 5_000,
         per_request: 1,
+        connections: 1,
         retries: false,
     },
     Scenario {
-        name: "10 events per request",
+        name: "4 connections, 1 event per request",
+        events: 20_000,
+        per_request: 1,
+        connections: 4,
+        retries: false,
+    },
+    Scenario {
+        name: "16 connections, 1 event per request",
+        events: 20_000,
+        per_request: 1,
+        connections: 16,
+        retries: false,
+    },
+    Scenario {
+        name: "4 connections, 10 events per request",
+        events: 20_000,
         per_request: 10,
+        connections: 4,
         retries: false,
     },
     Scenario {
-        name: "1 event per request, all retries (already stored)",
+        name: "4 connections, 1 event per request, all retries (already stored)",
+        events: 20_000,
         per_request: 1,
+        connections: 4,
         retries: true,
     },
 ];
@@ -93,8 +116,7 @@ fn run() -> Result<(), Error> {
     let bin = regent_bin()?;
     let load_before = load_average();
     println!(
-        "events-bench: {} events per run, {CONNECTIONS} connections, median of {RUNS} runs; {}",
-        EVENTS,
+        "events-bench: median of {RUNS} runs per load, a fresh receiver and store per run; {}",
         bin.display()
     );
     let mut rows = Vec::new();
@@ -155,15 +177,16 @@ fn run_once(bin: &Path, scenario: &Scenario, prefix: &str) -> Result<Pass, Error
         .prefix("regent-events-bench-")
         .tempdir()?;
     let mut receiver = Receiver::start(bin, &dir.path().join("events.db"))?;
-    let bodies = envelopes(prefix, scenario.per_request);
+    let bodies = envelopes(prefix, scenario.events, scenario.per_request);
     let url = format!("http://{}/events", receiver.addr);
     let pid = receiver.child.id();
     let result = (|| {
         if scenario.retries {
-            post_all(&url, &bodies)?;
+            let seed = envelopes(prefix, scenario.events, 10);
+            post_all(&url, &seed, scenario.connections)?;
         }
         let before = cpu_time(pid);
-        let mut pass = post_all(&url, &bodies)?;
+        let mut pass = post_all(&url, &bodies, scenario.connections)?;
         pass.receiver_cpu = before.zip(cpu_time(pid)).map(|(b, a)| a.saturating_sub(b));
         Ok::<_, Error>(pass)
     })();
@@ -171,9 +194,10 @@ fn run_once(bin: &Path, scenario: &Scenario, prefix: &str) -> Result<Pass, Error
     let pass = result.map_err(|e| format!("{e}\nreceiver log:\n{}", receiver.log()))?;
     let stored = stored_count(&summary)
         .ok_or_else(|| format!("no summary line from the receiver:\n{summary}"))?;
-    if stored != EVENTS {
+    if stored != scenario.events {
         return Err(format!(
-            "the receiver stored {stored} events, {EVENTS} were sent:\n{}",
+            "the receiver stored {stored} events, {} were sent:\n{}",
+            scenario.events,
             receiver.log()
         )
         .into());
@@ -181,11 +205,11 @@ fn run_once(bin: &Path, scenario: &Scenario, prefix: &str) -> Result<Pass, Error
     Ok(pass)
 }
 
-/// Request bodies for `EVENTS` distinct events, `per_request` per envelope:
+/// Request bodies for `count` distinct events, `per_request` per envelope:
 /// manifest pushes and pulls spread over 50 repositories and 20 tags, with
 /// the fields distribution sends, pretty-printed as it does.
-fn envelopes(prefix: &str, per_request: usize) -> Vec<Vec<u8>> {
-    let events: Vec<serde_json::Value> = (0..EVENTS)
+fn envelopes(prefix: &str, count: usize, per_request: usize) -> Vec<Vec<u8>> {
+    let events: Vec<serde_json::Value> = (0..count)
         .map(|i| {
             let repository = format!("bench/app-{:02}", i % 50);
             let tag = format!("v{}", i % 20);
@@ -229,17 +253,17 @@ fn envelopes(prefix: &str, per_request: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Post every body from `CONNECTIONS` threads, each on one keep-alive
+/// Post every body from `connections` threads, each on one keep-alive
 /// connection, taking bodies round-robin; every answer must be 200.
-fn post_all(url: &str, bodies: &[Vec<u8>]) -> Result<Pass, Error> {
+fn post_all(url: &str, bodies: &[Vec<u8>], connections: usize) -> Result<Pass, Error> {
     let start = Instant::now();
     let latencies = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..CONNECTIONS)
+        let workers: Vec<_> = (0..connections)
             .map(|worker| {
                 scope.spawn(move || -> Result<Vec<Duration>, Error> {
                     let agent = regent_tests::http::agent(None);
                     let mut latencies = Vec::new();
-                    for body in bodies.iter().skip(worker).step_by(CONNECTIONS) {
+                    for body in bodies.iter().skip(worker).step_by(connections) {
                         let sent = Instant::now();
                         let mut response = agent
                             .post(url)
@@ -274,14 +298,15 @@ fn post_all(url: &str, bodies: &[Vec<u8>]) -> Result<Pass, Error> {
 }
 
 fn summarise(scenario: &Scenario, passes: Vec<Pass>) -> Figures {
-    let requests = EVENTS.div_ceil(scenario.per_request);
+    let events = scenario.events;
+    let requests = events.div_ceil(scenario.per_request);
     let mut runs: Vec<f64> = passes
         .iter()
-        .map(|p| EVENTS as f64 / p.wall.as_secs_f64())
+        .map(|p| events as f64 / p.wall.as_secs_f64())
         .collect();
     let mut cpu: Vec<Duration> = passes.iter().filter_map(|p| p.receiver_cpu).collect();
     cpu.sort();
-    let cpu_per_event = cpu.get(cpu.len() / 2).map(|c| *c / EVENTS as u32);
+    let cpu_per_event = cpu.get(cpu.len() / 2).map(|c| c.div_f64(events as f64));
     let mut walls: Vec<Duration> = passes.iter().map(|p| p.wall).collect();
     walls.sort();
     let median_wall = walls[walls.len() / 2];
@@ -292,7 +317,7 @@ fn summarise(scenario: &Scenario, passes: Vec<Pass>) -> Figures {
         latencies.get(index).copied().unwrap_or_default()
     };
     let figures = Figures {
-        events_per_sec: EVENTS as f64 / median_wall.as_secs_f64(),
+        events_per_sec: events as f64 / median_wall.as_secs_f64(),
         requests_per_sec: requests as f64 / median_wall.as_secs_f64(),
         p50: quantile(0.50),
         p99: quantile(0.99),
@@ -485,15 +510,15 @@ fn section(bin: &Path, rows: &[(&Scenario, Figures)], load: &str) -> String {
         "## Event ingest\n\n\
          Written by `just bench` (`events-bench`) on {date}. Machine: {cores} cores, {model}.\n\
          `regent events serve` ({profile}) on loopback with a fresh SQLite store per run; \
-         the load generator (in the same machine, so it shares the cores) posts {EVENTS} \
-         distinct manifest push and pull events from {CONNECTIONS} keep-alive connections \
-         and waits for each 200, which the receiver sends only after the commit. \
+         the load generator (on the same machine, so it shares the cores) posts distinct \
+         manifest push and pull events over keep-alive connections, each waiting for its 200 \
+         (sent only after the commit) before the next request, as a registry does. \
          Events per second: median of {RUNS} runs (all runs in brackets). \
          Latencies: every request of the {RUNS} runs. Receiver CPU: user + system time of \
          the receiver process per event (median run), from /proc. \
          1-minute load average: {load} (other work on the machine slows the figures).\n\n\
-         | load | events/s | requests/s | p50 request | p99 request | receiver CPU per event |\n\
-         |---|---|---|---|---|---|\n"
+         | load | events per run | events/s | requests/s | p50 request | p99 request | receiver CPU per event |\n\
+         |---|---|---|---|---|---|---|\n"
     );
     for (scenario, f) in rows {
         let runs = f
@@ -503,8 +528,9 @@ fn section(bin: &Path, rows: &[(&Scenario, Figures)], load: &str) -> String {
             .collect::<Vec<_>>()
             .join(", ");
         text.push_str(&format!(
-            "| {} | {:.0} ({runs}) | {:.0} | {:.2?} | {:.2?} | {} |\n",
+            "| {} | {} | {:.0} ({runs}) | {:.0} | {:.2?} | {:.2?} | {} |\n",
             scenario.name,
+            scenario.events,
             f.events_per_sec,
             f.requests_per_sec,
             f.p50,

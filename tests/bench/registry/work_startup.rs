@@ -56,15 +56,18 @@ pub fn rows(bench: &Bench) -> Res<Vec<Row>> {
         &[Tool::Skopeo, Tool::Regent],
         |tool, _| {
             let start = Instant::now();
+            let skopeo = bench.skopeo();
             for _ in 0..n {
-                let mut command = match tool {
-                    Tool::Regent => bench.cli.bare(&["--version"]),
-                    _ => std::process::Command::new("skopeo"),
-                };
-                if tool == Tool::Skopeo {
-                    command.arg("--version");
+                match tool {
+                    Tool::Regent => {
+                        run(bench.cli.bare(&["--version"]))?;
+                    }
+                    _ => {
+                        skopeo
+                            .run(&["--version".to_owned()])
+                            .map_err(|e| e.to_string())?;
+                    }
                 }
-                run(command)?;
             }
             Ok(start.elapsed())
         },
