@@ -50,7 +50,7 @@ struct Scenario {
 const SCENARIOS: [Scenario; 5] = [
     Scenario {
         name: "1 connection (one registry), 1 event per request",
-        events: 5_000,
+        events: 2_000,
         per_request: 1,
         connections: 1,
         retries: false,
@@ -542,7 +542,7 @@ fn section(bin: &Path, rows: &[(&Scenario, Figures)], load: &str) -> String {
 }
 
 fn cpu_text(cpu: Option<Duration>) -> String {
-    cpu.map_or_else(|| "n/a".into(), |c| format!("{c:.0?}"))
+    cpu.map_or_else(|| "n/a".into(), |c| format!("{} µs", c.as_micros()))
 }
 
 /// Replace the `## Event ingest` section of `path` (up to the next `## `

@@ -5,6 +5,7 @@ pub mod adapters;
 pub mod certs;
 pub mod cli;
 pub mod components;
+pub mod events;
 pub mod fakes;
 pub mod http;
 pub mod images;

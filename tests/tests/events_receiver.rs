@@ -12,8 +12,8 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -27,125 +27,13 @@ use regent_tests::skopeo::Skopeo;
 use regent_tests::stub_http::{Reply, StubServer};
 use serde_json::{Value, json};
 
-const TOKEN: &str = "events-s3cret";
+const TOKEN: &str = regent_tests::events::EVENTS_TEST_TOKEN;
 const EVENTS_TYPE: &str = "application/vnd.docker.distribution.events.v2+json";
 /// How long asynchronous deliveries may take before a test gives up (not a
 /// timing assertion: a healthy run needs a fraction of it).
 const DELIVERY: Duration = Duration::from_secs(60);
 
-/// A `regent events serve` child process; SIGKILLed and reaped on drop.
-struct Receiver {
-    child: Child,
-    addr: String,
-    log: PathBuf,
-}
-
-impl Receiver {
-    /// Start on `listen` with the store `db` and the token in a file; wait
-    /// for its `listening on http://ADDR (db FILE)` line.
-    fn start(dir: &Path, listen: &str, db: &Path, extra: &[&str]) -> Receiver {
-        let token_file = dir.join("token");
-        fs::write(&token_file, format!("{TOKEN}\n")).expect("write token file");
-        let mut args = vec![
-            "events".to_owned(),
-            "serve".to_owned(),
-            "--listen".to_owned(),
-            listen.to_owned(),
-            "--db".to_owned(),
-            db.display().to_string(),
-            "--token-file".to_owned(),
-            token_file.display().to_string(),
-        ];
-        args.extend(extra.iter().map(|s| (*s).to_owned()));
-        Self::spawn(dir, &args, db, &[])
-    }
-
-    fn spawn(dir: &Path, args: &[String], db: &Path, env: &[(&str, &str)]) -> Receiver {
-        let log = dir.join(format!(
-            "receiver-{}.log",
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .expect("clock")
-                .as_nanos()
-        ));
-        let mut command = Command::new(regent_bin());
-        command
-            .args(args)
-            .env_remove("REGENT_EVENTS_TOKEN")
-            .env_remove("REGENT_EVENTS_DB")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(fs::File::create(&log).expect("receiver log"));
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().expect("spawn regent events serve");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let text = fs::read_to_string(&log).unwrap_or_default();
-            if let Some(line) = text.lines().find(|l| l.starts_with("listening on http://")) {
-                let addr = line
-                    .trim_start_matches("listening on http://")
-                    .split(' ')
-                    .next()
-                    .expect("address")
-                    .to_owned();
-                assert!(
-                    line.ends_with(&format!("(db {})", db.display())),
-                    "start line: {line}"
-                );
-                return Receiver { child, addr, log };
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("regent events serve exited ({status}) before listening:\n{text}");
-            }
-            assert!(Instant::now() < deadline, "receiver did not start:\n{text}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}/events", self.addr)
-    }
-
-    fn log(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// SIGKILL: no chance to finish anything.
-    fn kill(&mut self) {
-        self.child.kill().expect("SIGKILL the receiver");
-        self.child.wait().expect("reap the receiver");
-    }
-
-    /// SIGTERM, and wait for a clean exit.
-    fn terminate(&mut self) -> std::process::ExitStatus {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no exit after SIGTERM:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use regent_tests::events::EventsReceiver as Receiver;
 
 /// A registry notifying `receiver` (with the token) and a recorder.
 fn registry_notifying(receiver_url: &str, recorder: &StubServer) -> TestRegistry {

@@ -3,10 +3,13 @@
 //! its events to the `--notify` URL with the token as a Bearer header and
 //! distribution's envelope media type, deletes work, `--ignore-blobs` leaves
 //! only manifest events, and the TLS and htpasswd sections are served.
+//! Last, the whole self-hosted set-up: the registry feeds `regent events
+//! serve`, and `regent events stats` shows exact counts.
 
+use std::io::{BufRead as _, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -330,4 +333,116 @@ fn invalid_inputs_fail_with_the_flag_named_and_print_no_config() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--notify registry:5000"), "{stderr}");
     assert!(!stderr.contains(TOKEN), "{stderr}");
+}
+
+/// `regent events serve` on a free loopback port; killed when dropped.
+struct Receiver {
+    child: Child,
+    url: String,
+}
+
+impl Receiver {
+    fn start(dir: &Path, db: &Path, token_file: &Path) -> Self {
+        let mut child = regent(dir)
+            .args(["events", "serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(db)
+            .arg("--token-file")
+            .arg(token_file)
+            .env_remove("REGENT_EVENTS_TOKEN")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start regent events serve");
+        let stderr = child.stderr.take().expect("stderr pipe");
+        let (sender, address) = std::sync::mpsc::channel();
+        // Keeps reading after the address, so the receiver never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sender = Some(sender);
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on http://").nth(1)
+                    && let Some(sender) = sender.take()
+                {
+                    let addr = rest.split_whitespace().next().unwrap_or_default();
+                    let _ = sender.send(addr.to_owned());
+                }
+            }
+        });
+        let addr = address
+            .recv_timeout(Duration::from_secs(60))
+            .expect("regent events serve prints `listening on http://ADDR`");
+        Self {
+            child,
+            url: format!("http://{addr}/events"),
+        }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `regent events stats --output json` for one repository's tag: (pushes, pulls).
+fn tag_counts(dir: &Path, db: &Path, repository: &str, tag: &str) -> Option<(u64, u64)> {
+    let output = success(
+        regent(dir)
+            .args(["events", "stats", "--output", "json", "--db"])
+            .arg(db),
+    );
+    let stats: Value = serde_json::from_slice(&output.stdout).expect("stats JSON");
+    let repo = stats["repositories"]
+        .as_array()?
+        .iter()
+        .find(|r| r["repository"] == repository)?;
+    let tag = repo["tags"].as_array()?.iter().find(|t| t["tag"] == tag)?;
+    Some((tag["pushes"].as_u64()?, tag["pulls"].as_u64()?))
+}
+
+#[test]
+fn the_generated_config_feeds_regent_events_serve_and_stats_count_exactly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let token_file = dir.path().join("events.token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).expect("write token file");
+    let db = dir.path().join("events.db");
+    let receiver = Receiver::start(dir.path(), &db, &token_file);
+    let authority = format!("127.0.0.1:{}", free_port());
+    let storage = dir.path().join("storage");
+    let config = generate(
+        dir.path(),
+        &[
+            "--notify",
+            &receiver.url,
+            "--token-file",
+            token_file.to_str().expect("UTF-8 temp dir"),
+            "--listen",
+            &authority,
+            "--storage",
+            storage.to_str().expect("UTF-8 temp dir"),
+        ],
+    );
+    let registry = TestRegistry::start_from_config(&config, &authority, None);
+    let image = TestImage::new("events-registry-config-e2e").build();
+    let digest = push_image(&registry, REPOSITORY, &image, &["v1"]);
+    for _ in 0..2 {
+        assert_eq!(
+            resolve(&registry, REPOSITORY, "v1").as_deref(),
+            Some(&*digest)
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let counts = tag_counts(dir.path(), &db, REPOSITORY, "v1");
+        if counts == Some((1, 2)) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "stats for {REPOSITORY}:v1 are {counts:?}, want 1 push and 2 pulls\nregistry log:\n{}",
+            registry.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -19,6 +19,8 @@ pub struct CommandContext {
     pub settings: SettingValues,
     catalog: OnceLock<Arc<AdapterCatalog>>,
     registries: tokio::sync::Mutex<HashMap<String, RegistryAccess>>,
+    /// The User-Agent registry requests carry.
+    user_agent: String,
 }
 
 impl CommandContext {
@@ -29,7 +31,15 @@ impl CommandContext {
             settings,
             catalog: OnceLock::new(),
             registries: tokio::sync::Mutex::new(HashMap::new()),
+            user_agent: crate::registry::distribution::DEFAULT_USER_AGENT.to_owned(),
         }
+    }
+
+    /// Send `user_agent` to registries instead of the default (set before
+    /// any registry is opened).
+    pub fn with_user_agent(mut self, user_agent: &str) -> Self {
+        self.user_agent = user_agent.to_owned();
+        self
     }
 
     /// The adapter catalog, loading bundled adapters on first use (on a
@@ -73,6 +83,7 @@ impl CommandContext {
             transport: TransportOptions {
                 insecure_registries: self.global.insecure_registry.clone(),
                 ca_files: self.global.ca_file.iter().cloned().collect(),
+                user_agent: self.user_agent.clone(),
                 ..TransportOptions::default()
             },
             docker_config: self.global.docker_config.clone(),

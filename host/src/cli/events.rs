@@ -121,7 +121,7 @@ pub struct ServeArgs {
     #[arg(long, conflicts_with_all = ["token", "token_file"])]
     pub no_auth: bool,
     /// Largest request body accepted; larger ones get 413. Bytes, or with a
-    /// unit: 512KiB, 1MiB, 2MB.
+    /// unit: 512KiB, 1MiB, 2MB (all binary).
     #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = parse_size)]
     pub max_body: u64,
     /// Run this command for each new push of a manifest, with the event JSON on stdin.
@@ -388,7 +388,10 @@ mod tests {
 
     #[test]
     fn sizes_take_bytes_and_binary_units() {
-        assert_eq!(parse_size("1MiB"), Ok(1_048_576));
+        assert_eq!(
+            parse_size("1MiB"),
+            Ok(crate::events::server::DEFAULT_MAX_BODY)
+        );
         assert_eq!(parse_size("512k"), Ok(524_288));
         assert_eq!(parse_size("2 MB"), Ok(2_097_152));
         assert_eq!(parse_size("100"), Ok(100));

@@ -200,7 +200,10 @@ pub fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli, settings: crate::runtime::SettingValues) -> anyhow::Result<ExitCode> {
-    let ctx = CommandContext::new(cli.global, settings);
+    let mut ctx = CommandContext::new(cli.global, settings);
+    if matches!(cli.command, Command::Cleanup(_)) {
+        ctx = ctx.with_user_agent(crate::registry::distribution::CLEANUP_USER_AGENT);
+    }
     match cli.command {
         Command::Adapters(cmd) => adapters::run(&ctx, cmd).await,
         Command::Detect(args) => detect::run(&ctx, args).await,

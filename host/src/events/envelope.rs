@@ -59,7 +59,7 @@ pub struct Event {
     /// Whether the target is a manifest (by media type, or a `/manifests/`
     /// URL); only those count as pushes and pulls of images.
     pub manifest: bool,
-    /// The event as JSON (compact, keys sorted).
+    /// The event as JSON (compact; every field the registry sent).
     pub raw: String,
 }
 

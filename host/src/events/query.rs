@@ -25,8 +25,11 @@ use super::store::open_read_only;
 /// SQL condition: the event is a counted push (of a manifest).
 pub(crate) const PUSH: &str = "(action = 'push' AND manifest = 1)";
 /// SQL condition: the event is a counted pull (a manifest GET).
-pub(crate) const PULL: &str =
-    "(action = 'pull' AND manifest = 1 AND (method IS NULL OR method <> 'HEAD'))";
+/// Pulls are manifest GETs; HEADs only look, and `regent cleanup`'s own
+/// reads (its User-Agent ends in `(cleanup)`) inspect images without using
+/// them, so they would otherwise make every image look recently pulled.
+pub(crate) const PULL: &str = "(action = 'pull' AND manifest = 1 AND (method IS NULL OR method <> 'HEAD') \
+     AND coalesce(json_extract(raw, '$.request.useragent'), '') NOT LIKE 'regent/% (cleanup)')";
 /// SQL condition on `:repo`: no filter when NULL, else the repository
 /// itself or anything below it (`team` matches `team/app`).
 pub(crate) const IN_REPO: &str = "(:repo IS NULL OR repository = :repo \
@@ -117,8 +120,11 @@ pub(crate) fn seconds(ms: i64) -> i64 {
 /// A tag and the digest of its latest manifest push.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CurrentDigest {
+    /// The repository.
     pub repository: String,
+    /// The tag.
     pub tag: String,
+    /// The digest its latest push stored.
     pub digest: String,
 }
 
@@ -155,7 +161,9 @@ pub(crate) fn current_digests(
 /// Pulls by digest (no tag named) of one digest in one repository.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct DigestPulls {
+    /// How many.
     pub count: u64,
+    /// The latest, Unix ms.
     pub last_ms: i64,
 }
 

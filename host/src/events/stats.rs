@@ -36,6 +36,7 @@ pub struct Stats {
 /// One repository's counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RepositoryStats {
+    /// The repository name as events carry it (no registry host).
     pub repository: String,
     /// Manifest pushes (by tag or by digest).
     pub pushes: u64,
@@ -45,8 +46,9 @@ pub struct RepositoryStats {
     /// Pulls by a digest no tag's latest push had (platform manifests of an
     /// index, images pushed before the receiver ran).
     pub unattributed_pulls: u64,
-    /// RFC 3339 UTC, or absent when none in the period.
+    /// Latest counted push, RFC 3339 UTC; `null` when none in the period.
     pub last_pushed: Option<String>,
+    /// Latest counted pull, RFC 3339 UTC; `null` when none in the period.
     pub last_pulled: Option<String>,
     /// Every tag pushed or pulled by name, sorted.
     pub tags: Vec<TagStats>,
@@ -55,6 +57,7 @@ pub struct RepositoryStats {
 /// One tag's counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TagStats {
+    /// The tag name.
     pub tag: String,
     /// The digest of the tag's latest recorded push, if any.
     pub digest: Option<String>,
@@ -66,16 +69,22 @@ pub struct TagStats {
     pub pulls_by_tag: u64,
     /// Pulls by the digest of the tag's latest push.
     pub pulls_by_digest: u64,
+    /// Latest of its pulls by tag or by digest, RFC 3339 UTC.
     pub last_pulled: Option<String>,
 }
 
 /// One line of the ranking.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RankedTag {
+    /// 1 for the most pulled.
     pub rank: usize,
+    /// The tag's repository.
     pub repository: String,
+    /// The tag.
     pub tag: String,
+    /// Its pulls, as in [`TagStats::pulls`].
     pub pulls: u64,
+    /// Its latest pull, RFC 3339 UTC.
     pub last_pulled: Option<String>,
 }
 

@@ -47,6 +47,9 @@ pub struct Committed {
     pub events: Vec<Event>,
     /// Per event: `true` when stored now, `false` for a retry already stored.
     pub fresh: Vec<bool>,
+    /// Events in the transaction that committed these, all requests
+    /// together: more than this request's own when commits were shared.
+    pub batch_events: usize,
 }
 
 impl Committed {
@@ -110,33 +113,53 @@ pub fn spawn(
 }
 
 /// Collect a batch, commit it, answer its requests; until the queue closes.
+///
+/// The window is only waited for while requests come concurrently (the last
+/// batch held more than one): a lone sender, like a registry delivering one
+/// event at a time, then pays one fsync per request and no waiting, while
+/// concurrent senders share commits.
 fn run(mut store: Store, queue: mpsc::Receiver<Job>, limits: BatchLimits) {
+    let mut concurrent = false;
     while let Ok(first) = queue.recv() {
-        let batch = collect(first, &queue, limits);
+        let window = if concurrent {
+            limits.window
+        } else {
+            Duration::ZERO
+        };
+        let batch = collect(first, &queue, limits.max_events, window);
+        concurrent = batch.len() > 1;
         commit(&mut store, batch);
     }
 }
 
-/// The first job plus whatever arrives within the window, up to the cap.
-fn collect(first: Job, queue: &mpsc::Receiver<Job>, limits: BatchLimits) -> Vec<Job> {
-    let deadline = Instant::now() + limits.window;
+/// The first job plus whatever is queued or arrives within `window`, up to
+/// `max_events`.
+fn collect(
+    first: Job,
+    queue: &mpsc::Receiver<Job>,
+    max_events: usize,
+    window: Duration,
+) -> Vec<Job> {
+    let deadline = Instant::now() + window;
     let mut count = first.events.len();
     let mut batch = vec![first];
-    while count < limits.max_events {
+    while count < max_events {
         let left = deadline.saturating_duration_since(Instant::now());
-        match queue.recv_timeout(left) {
-            Ok(job) => {
-                count += job.events.len();
-                batch.push(job);
-            }
-            Err(_) => break,
-        }
+        let next = if left.is_zero() {
+            queue.try_recv().ok()
+        } else {
+            queue.recv_timeout(left).ok()
+        };
+        let Some(job) = next else { break };
+        count += job.events.len();
+        batch.push(job);
     }
     batch
 }
 
 fn commit(store: &mut Store, batch: Vec<Job>) {
     let all: Vec<&Event> = batch.iter().flat_map(|job| job.events.iter()).collect();
+    let all_count = all.len();
     match store.insert(&all) {
         Ok(fresh) => {
             let mut fresh = fresh.into_iter();
@@ -146,6 +169,7 @@ fn commit(store: &mut Store, batch: Vec<Job>) {
                 let _ = job.reply.send(Ok(Committed {
                     events: job.events,
                     fresh: mine,
+                    batch_events: all_count,
                 }));
             }
         }
@@ -208,8 +232,10 @@ mod tests {
             }));
         }
         let mut fresh_shared = 0;
+        let mut largest_batch = 0;
         for task in tasks {
             let (committed, seen) = task.await.expect("task");
+            largest_batch = largest_batch.max(committed.batch_events);
             assert_eq!(seen, 1);
             assert!(committed.fresh[0]);
             fresh_shared += usize::from(committed.fresh[1]);
@@ -218,6 +244,7 @@ mod tests {
                 1 + usize::from(committed.fresh[1])
             );
         }
+        assert!(largest_batch > 2, "no two requests shared a commit");
         assert_eq!(
             fresh_shared, 1,
             "one request stored the shared event, the others saw a retry"
@@ -244,23 +271,19 @@ mod tests {
         for n in [2, 2, 2, 2] {
             send.send(job(n)).expect("queue");
         }
-        let limits = BatchLimits {
-            max_events: 5,
-            window: Duration::from_secs(30),
-        };
         // Cap: 2 + 2 + 2 reaches 5 events, the fourth request waits for the next batch.
-        let batch = collect(job(0), &queue, limits);
+        let batch = collect(job(0), &queue, 5, Duration::from_secs(30));
         assert_eq!(
             batch.iter().map(|j| j.events.len()).collect::<Vec<_>>(),
             [0, 2, 2, 2]
         );
         // Window: one request left and nothing more comes within 20 ms.
         let started = Instant::now();
-        let short = BatchLimits {
-            window: Duration::from_millis(20),
-            ..limits
-        };
-        let batch = collect(job(1), &queue, short);
+        let batch = collect(job(1), &queue, 5, Duration::from_millis(20));
+        assert_eq!(batch.len(), 2);
+        // No window: only what is queued already.
+        send.send(job(1)).expect("queue");
+        let batch = collect(job(1), &queue, 5, Duration::ZERO);
         assert_eq!(batch.len(), 2);
         assert!(started.elapsed() < Duration::from_secs(10));
     }

@@ -4,6 +4,7 @@
 //! show what the registry itself allows. The seeding and the checks of the
 //! benchmark use it too (outside the timed sections).
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -146,29 +147,42 @@ impl Floor {
         Ok(())
     }
 
-    /// Delete every tag of `repo` that starts with `prefix`: one tag list,
-    /// a HEAD per tag for its digest (concurrent), then a DELETE per digest,
-    /// one at a time (the 2.8 registry answers 500 to overlapping manifest
-    /// deletes in one repository). Returns how many were deleted.
+    /// Delete every tag of `repo` that starts with `prefix`, tag-safely:
+    /// one tag list, a HEAD per tag (every tag, concurrently: a digest that a
+    /// kept tag also points at must not be deleted, since a digest delete
+    /// removes all its tags), then a DELETE per digest to go, one at a time
+    /// (the 2.8 registry answers 500 to overlapping manifest deletes in one
+    /// repository). No re-check before each delete. Returns how many
+    /// digests were deleted.
     pub fn delete_prefixed(&self, repo: &str, prefix: &str) -> Res<usize> {
-        let tags: Vec<String> = self
-            .list_tags(repo)?
-            .into_iter()
-            .filter(|t| t.starts_with(prefix))
-            .collect();
+        let tags = self.list_tags(repo)?;
         let digests = pool(THREADS, &tags, |tag| {
             match self.head(&format!("{repo}/manifests/{tag}"))? {
                 (200, Some(digest)) => Ok(digest),
                 (status, _) => Err(format!("HEAD {repo}:{tag}: HTTP {status}")),
             }
         })?;
-        for digest in &digests {
+        let kept: HashSet<&String> = tags
+            .iter()
+            .zip(&digests)
+            .filter(|(tag, _)| !tag.starts_with(prefix))
+            .map(|(_, digest)| digest)
+            .collect();
+        let mut doomed: Vec<&String> = tags
+            .iter()
+            .zip(&digests)
+            .filter(|(tag, digest)| tag.starts_with(prefix) && !kept.contains(digest))
+            .map(|(_, digest)| digest)
+            .collect();
+        doomed.sort();
+        doomed.dedup();
+        for digest in &doomed {
             let status = self.delete(&format!("{repo}/manifests/{digest}"))?;
             if status != 202 {
                 return Err(format!("DELETE {repo}@{digest}: HTTP {status}"));
             }
         }
-        Ok(digests.len())
+        Ok(doomed.len())
     }
 
     /// `DELETE /v2/<path>`: the status.

@@ -97,6 +97,15 @@ fn run() -> Res<()> {
         sizes.reps,
         bin.display()
     );
+    // What is measured, read before the copy is taken: others may rebuild
+    // or commit in the same checkout while the benchmark runs.
+    let origin = Origin {
+        built: std::fs::metadata(&bin)
+            .and_then(|m| m.modified())
+            .map(|t| humantime::format_rfc3339_seconds(t).to_string())
+            .unwrap_or_else(|_| "unknown".into()),
+        source: source_state(),
+    };
     let bench = Bench::new(sizes, bin)?;
     println!("registry at {} (htpasswd)", bench.registry.authority());
 
@@ -158,9 +167,14 @@ fn run() -> Res<()> {
         seeding,
         first_run,
         load,
+        origin,
     };
     let section = section(&bench, &table, &failures, &plan_line, &timing);
-    let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/RESULTS.md");
+    let results = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("no workspace dir")?
+        .join("bench")
+        .join("RESULTS.md");
     report::write_section(&results, &section)?;
     println!(
         "wrote the `{}` section of {}",
@@ -240,6 +254,13 @@ struct Timing {
     first_run: std::time::Duration,
     /// Load averages before and after.
     load: (String, String),
+    origin: Origin,
+}
+
+/// When the measured binary was built, and from which source.
+struct Origin {
+    built: String,
+    source: String,
 }
 
 fn section(
@@ -250,17 +271,13 @@ fn section(
     timing: &Timing,
 ) -> String {
     let bin = bench.cli.original();
-    let built = std::fs::metadata(bin)
-        .and_then(|m| m.modified())
-        .map(|t| humantime::format_rfc3339_seconds(t).to_string())
-        .unwrap_or_else(|_| "unknown".into());
     let s = &bench.sizes;
     let mut text = format!(
         "{heading}\n\n\
 Written by `cargo run -p regent-tests --bin registry-bench` (`just bench`) on {date}.\n\n\
 - Machine: {machine}; load average (1, 5, 15 min) {load_before} before the run, {load_after} after it (the machine is shared: other builds and tests may run at the same time, so single figures are noisy).\n\
-- Registry: `docker-registry` {registry}, htpasswd (Basic) auth, filesystem storage, deletes enabled, on loopback.\n\
-- skopeo: {skopeo}.\n\
+- Registry: {registry}, htpasswd (Basic) auth, filesystem storage, deletes enabled, on loopback.\n\
+- skopeo: {skopeo} (`skopeo --version`).\n\
 - regent: `{bin}` ({profile}), built {built} from {source}; run from a copy taken at the start.\n\
 - Medians of {reps} alternating repetitions (the contender that starts rotates). The whole run took {total:.0} s, of which seeding {seeding:.1} s; regent's first run with an empty compile cache took {first:.2} s (untimed warm-up; every timed run loads its adapter from the cache).\n\n\
 {table}\n\n",
@@ -271,7 +288,8 @@ Written by `cargo run -p regent-tests --bin registry-bench` (`just bench`) on {d
         skopeo = report::version_of("skopeo", &["--version"]),
         bin = bin.display(),
         profile = profile(bin),
-        source = source_state(),
+        built = timing.origin.built,
+        source = timing.origin.source,
         reps = s.reps,
         total = timing.total.as_secs_f64(),
         seeding = timing.seeding.as_secs_f64(),
@@ -283,7 +301,7 @@ Written by `cargo run -p regent-tests --bin registry-bench` (`just bench`) on {d
         "How each row is measured (every timed run is checked afterwards; set-up and re-seeding are not timed):\n\n\
 - **list**: `regent tags REPO --output json` vs `skopeo list-tags`; floor: one `GET tags/list`.\n\
 - **inspect**: one `regent inspect --output json REF1 ... REF{n}` vs {n} sequential `skopeo inspect --no-tags` (skopeo's default also lists every tag of the repository, which regent's inspect does not show, so `--no-tags` asks both for the same information); floor: `GET` manifest and config per tag.\n\
-- **delete**: each tag has its own image (digest). `regent cleanup --repo R --policy P --audit-log FILE` with `freshness: 0s`, `protected-tags: []` and one delete rule `tags: {{match: 'del-.*'}}` (regent matches the regex against the whole tag), vs {d} sequential `skopeo delete R:del-NNN`; floor: one `GET tags/list`, a `HEAD` per tag (8 threads), then one `DELETE` by digest at a time (the 2.8 registry answers 500 to overlapping manifest deletes in one repository). The deleted tags are pushed back before every run.\n\
+- **delete**: each tag has its own image (digest). `regent cleanup --repo R --policy P --audit-log FILE` with `freshness: 0s`, `protected-tags: []` and one delete rule `tags: {{match: 'del-.*'}}` (regent matches the regex against the whole tag), vs {d} sequential `skopeo delete R:del-NNN`; floor: one `GET tags/list`, a `HEAD` of every tag (8 threads; a tag-safe client must know the kept tags' digests too, since a digest delete removes every tag on it), then one `DELETE` by digest at a time (the 2.8 registry answers 500 to overlapping manifest deletes in one repository); it does not re-check tags before deleting, as regent's cleanup must. The deleted tags are pushed back before every run.\n\
 - **copy, cold**: a fresh registry per run, so no blob exists anywhere in its storage (and skopeo's blob-info cache cannot mount one); `regent copy oci:LAYOUT:big HOST/bench/big:TAG` vs `skopeo copy oci:LAYOUT:big docker://...`. The layer is gzip (random, so incompressible) and is uploaded unchanged by all three. **warm**: the target repository already holds every blob; only the tag is new.\n\
 - **copy {m} images**: one `regent push-all --from oci:LAYOUT --to HOST/bench/many-TOOL-REP` vs {m} sequential `skopeo copy`, each run into new repositories (blobs already in the registry's storage from earlier runs, but not linked to those repositories; skopeo may mount them thanks to its blob-info cache, regent uploads them).\n\
 - **start-up**: {k} sequential `regent tags` of a one-tag repository (loads the registry's adapter from the cache) vs {k} `skopeo list-tags` of it: the same requests, so the difference is start-up. `--version` shows bare process start.\n\

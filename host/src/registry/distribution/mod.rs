@@ -32,7 +32,7 @@ pub use client::RegistryClient;
 pub use error::{Missing, RegistryError, Remote, Resource};
 pub use manifests::{DeleteOutcome, MANIFEST_MEDIA_TYPES, Manifest, ManifestHead};
 pub use names::Reference;
-pub use options::TransportOptions;
+pub use options::{CLEANUP_USER_AGENT, DEFAULT_USER_AGENT, TransportOptions};
 pub use referrers::{Referrers, ReferrersSource};
 pub use retry::RetryPolicy;
 pub use transport::{base_url, http_client};

@@ -26,7 +26,18 @@ pub struct TransportOptions {
     pub max_concurrency: usize,
     /// When and how often transient failures are retried.
     pub retry: RetryPolicy,
+    /// What the registry (and its notification listeners) see as the
+    /// client: `regent/VERSION`, with the command's purpose where it
+    /// matters (a cleanup's reads are not pulls of the images).
+    pub user_agent: String,
 }
+
+/// The User-Agent regent sends unless a command says otherwise.
+pub const DEFAULT_USER_AGENT: &str = concat!("regent/", env!("CARGO_PKG_VERSION"));
+
+/// The User-Agent of `regent cleanup` (and what event stores recognise as
+/// its reads, so they never count as pulls).
+pub const CLEANUP_USER_AGENT: &str = concat!("regent/", env!("CARGO_PKG_VERSION"), " (cleanup)");
 
 impl Default for TransportOptions {
     fn default() -> Self {
@@ -36,6 +47,7 @@ impl Default for TransportOptions {
             certs_d_dirs: default_certs_d_dirs(),
             max_concurrency: 8,
             retry: RetryPolicy::default(),
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
         }
     }
 }

@@ -73,6 +73,8 @@ pub fn http_client(
 /// The files that decide a client's TLS trust; the cache key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct TrustFiles {
+    /// Not about trust, but clients differ by it too.
+    user_agent: String,
     ca_files: Vec<PathBuf>,
     /// A client certificate and its key, both PEM.
     identity: Option<(PathBuf, PathBuf)>,
@@ -106,7 +108,11 @@ impl TrustFiles {
                 }
             }
         }
-        Self { ca_files, identity }
+        Self {
+            user_agent: options.user_agent.clone(),
+            ca_files,
+            identity,
+        }
     }
 }
 
@@ -148,7 +154,7 @@ fn build_client(trust: &TrustFiles, registry: &str) -> Result<reqwest::Client, R
         certificates.extend(bundle);
     }
     let mut builder = reqwest::Client::builder()
-        .user_agent(concat!("regent/", env!("CARGO_PKG_VERSION")))
+        .user_agent(trust.user_agent.as_str())
         .connect_timeout(Duration::from_secs(15))
         .pool_idle_timeout(Duration::from_secs(90))
         .redirect(reqwest::redirect::Policy::limited(10));
