@@ -6,15 +6,15 @@
 //! Last, the whole self-hosted set-up: the registry feeds `regent events
 //! serve`, and `regent events stats` shows exact counts.
 
-use std::io::{BufRead as _, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use regent_tests::certs::TestCa;
 use regent_tests::cli::{regent, success};
+use regent_tests::events::EventsReceiver;
 use regent_tests::images::TestImage;
 use regent_tests::push::{push_image, resolve};
 use regent_tests::registry::TestRegistry;
@@ -28,7 +28,7 @@ const EVENTS_TYPES: [&str; 2] = [
     "application/vnd.docker.distribution.events.v2+json",
     "application/vnd.docker.distribution.events.v1+json",
 ];
-const TOKEN: &str = "regent-events-t0ken";
+const TOKEN: &str = regent_tests::events::EVENTS_TEST_TOKEN;
 const REPOSITORY: &str = "team/app";
 
 /// A loopback port nothing listens on right now.
@@ -335,56 +335,6 @@ fn invalid_inputs_fail_with_the_flag_named_and_print_no_config() {
     assert!(!stderr.contains(TOKEN), "{stderr}");
 }
 
-/// `regent events serve` on a free loopback port; killed when dropped.
-struct Receiver {
-    child: Child,
-    url: String,
-}
-
-impl Receiver {
-    fn start(dir: &Path, db: &Path, token_file: &Path) -> Self {
-        let mut child = regent(dir)
-            .args(["events", "serve", "--listen", "127.0.0.1:0", "--db"])
-            .arg(db)
-            .arg("--token-file")
-            .arg(token_file)
-            .env_remove("REGENT_EVENTS_TOKEN")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start regent events serve");
-        let stderr = child.stderr.take().expect("stderr pipe");
-        let (sender, address) = std::sync::mpsc::channel();
-        // Keeps reading after the address, so the receiver never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let mut sender = Some(sender);
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on http://").nth(1)
-                    && let Some(sender) = sender.take()
-                {
-                    let addr = rest.split_whitespace().next().unwrap_or_default();
-                    let _ = sender.send(addr.to_owned());
-                }
-            }
-        });
-        let addr = address
-            .recv_timeout(Duration::from_secs(60))
-            .expect("regent events serve prints `listening on http://ADDR`");
-        Self {
-            child,
-            url: format!("http://{addr}/events"),
-        }
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// `regent events stats --output json` for one repository's tag: (pushes, pulls).
 fn tag_counts(dir: &Path, db: &Path, repository: &str, tag: &str) -> Option<(u64, u64)> {
     let output = success(
@@ -404,17 +354,17 @@ fn tag_counts(dir: &Path, db: &Path, repository: &str, tag: &str) -> Option<(u64
 #[test]
 fn the_generated_config_feeds_regent_events_serve_and_stats_count_exactly() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let token_file = dir.path().join("events.token");
-    std::fs::write(&token_file, format!("{TOKEN}\n")).expect("write token file");
     let db = dir.path().join("events.db");
-    let receiver = Receiver::start(dir.path(), &db, &token_file);
+    let receiver = EventsReceiver::start(dir.path(), "127.0.0.1:0", &db, &[]);
+    // The receiver's token file, which registry-config reads too.
+    let token_file = dir.path().join("token");
     let authority = format!("127.0.0.1:{}", free_port());
     let storage = dir.path().join("storage");
     let config = generate(
         dir.path(),
         &[
             "--notify",
-            &receiver.url,
+            &receiver.url(),
             "--token-file",
             token_file.to_str().expect("UTF-8 temp dir"),
             "--listen",
@@ -445,4 +395,53 @@ fn the_generated_config_feeds_regent_events_serve_and_stats_count_exactly() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    // A `not-pulled-for` rule acts on those pulls: v1 was pulled just now,
+    // `idle` never (and its image is old), so only `idle` goes.
+    let idle = TestImage::new("events-registry-config-idle")
+        .created("2020-01-01T00:00:00Z")
+        .build();
+    push_image(&registry, REPOSITORY, &idle, &["idle"]);
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "version: 1\nfreshness: 0s\nrules:\n  - name: idle\n    action: delete\n    not-pulled-for: 30d\n",
+    )
+    .expect("policy");
+    let out = success(
+        regent(dir.path())
+            .args([
+                "cleanup",
+                "--repo",
+                &format!("{authority}/{REPOSITORY}"),
+                "--policy",
+            ])
+            .arg(&policy)
+            .arg("--events-db")
+            .arg(&db)
+            .arg("--audit-log")
+            .arg(dir.path().join("audit.jsonl"))
+            .args(["--insecure-registry", &authority, "--output", "json"]),
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).expect("cleanup JSON");
+    let decided: Vec<(String, String)> = json["plan"]["repositories"][0]["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .map(|t| {
+            (
+                t["tag"].as_str().unwrap_or_default().to_owned(),
+                t["decision"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        decided,
+        vec![
+            ("idle".into(), "delete".into()),
+            ("v1".into(), "keep".into())
+        ],
+        "{json:#}"
+    );
+    assert_eq!(resolve(&registry, REPOSITORY, "idle"), None);
+    assert!(resolve(&registry, REPOSITORY, "v1").is_some());
 }
