@@ -144,7 +144,34 @@ fn check(output: OutputFormat, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Json => print_json(&policy)?,
         OutputFormat::Table => print!("{}", summary(&name, &policy)),
     }
+    for hint in prefix_hints(&policy) {
+        eprintln!("regent: note: {hint}");
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Tag regexes match the whole tag, so `^feature-` selects only the tag
+/// `feature-`; say so where a pattern looks written for a search.
+fn prefix_hints(policy: &Policy) -> Vec<String> {
+    let mut hints = Vec::new();
+    for rule in &policy.rules {
+        for (field, pattern) in [
+            ("match", &rule.tags.matches),
+            ("exclude", &rule.tags.exclude),
+        ] {
+            let Some(p) = pattern else { continue };
+            let open_ended =
+                !p.ends_with('$') && !p.ends_with('*') && !p.ends_with('+') && !p.ends_with(')');
+            if p.starts_with('^') && open_ended {
+                hints.push(format!(
+                    "rule `{}`: tags.{field} `{p}` must match the whole tag (only `{}` itself); for tags starting with it write `{p}.*`",
+                    rule.name,
+                    p.trim_start_matches('^')
+                ));
+            }
+        }
+    }
+    hints
 }
 
 /// The file's name for messages, and its text (`-`: standard input).
@@ -324,6 +351,18 @@ mod tests {
         let lines = wrap("one two three four five", 9);
         assert_eq!(lines, vec!["one two", "three", "four five"]);
         assert_eq!(wrap("", 5), vec![String::new()]);
+    }
+
+    #[test]
+    fn prefix_like_patterns_get_a_hint() {
+        let policy = Policy::parse(
+            "version: 1\nrules:\n  - name: a\n    action: delete\n    tags: { match: '^feature-' }\n  - name: b\n    action: delete\n    tags: { match: '^feature-.*' }\n",
+            "t",
+        )
+        .expect("valid");
+        let hints = prefix_hints(&policy);
+        assert_eq!(hints.len(), 1, "{hints:?}");
+        assert!(hints[0].contains("`^feature-.*`"), "{hints:?}");
     }
 
     #[test]

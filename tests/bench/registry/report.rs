@@ -25,6 +25,9 @@ pub struct Row {
     pub other_target: Option<(String, Option<bool>)>,
     /// Shown after regent's time (e.g. its peak memory).
     pub regent_note: Option<String>,
+    /// Whether skopeo / floor bounds what a client can reach (not for
+    /// start-up, which the in-process floor does not pay).
+    pub ceiling: bool,
 }
 
 impl Row {
@@ -42,6 +45,7 @@ impl Row {
             max_vs_floor: vs_floor,
             other_target: None,
             regent_note: None,
+            ceiling: true,
         }
     }
 
@@ -151,6 +155,26 @@ pub fn table(rows: &[Row]) -> String {
         text.push_str(&row.markdown());
     }
     text
+}
+
+/// skopeo / floor for each row that has both: the most any client could
+/// gain over skopeo on that job against this registry (the floor only
+/// sends requests the job needs), so a skopeo/regent target above it
+/// cannot be met here whatever regent does.
+pub fn ceilings(rows: &[Row]) -> String {
+    let parts: Vec<String> = rows
+        .iter()
+        .filter(|row| row.ceiling)
+        .filter_map(|row| {
+            let ratio = row.ratio(Tool::Skopeo, Tool::Floor)?;
+            let note = match row.min_vs_skopeo {
+                Some(min) if ratio < min => format!(" (below the ≥ {min}× target)"),
+                _ => String::new(),
+            };
+            Some(format!("{} {ratio:.2}×{note}", row.work))
+        })
+        .collect();
+    parts.join("; ")
 }
 
 /// Every recorded failure: `- work, tool (N of M runs): error`.

@@ -72,7 +72,7 @@ pub fn rows(bench: &Bench) -> Res<Vec<Row>> {
             Ok(start.elapsed())
         },
     );
-    Ok(vec![
+    let mut rows = vec![
         Row::new(
             format!("start-up: {n} × list tags of a 1-tag repo (one adapter loaded)"),
             tags,
@@ -85,5 +85,10 @@ pub fn rows(bench: &Bench) -> Res<Vec<Row>> {
             None,
             None,
         ),
-    ])
+    ];
+    for row in &mut rows {
+        // The in-process floor pays no start-up, the very thing measured.
+        row.ceiling = false;
+    }
+    Ok(rows)
 }

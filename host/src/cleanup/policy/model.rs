@@ -14,7 +14,7 @@
 //!   - name: old-branches
 //!     action: delete
 //!     repositories: { include: ["team/**"], exclude: ["team/base"] }
-//!     tags: { match: '^feature-' }
+//!     tags: { match: 'feature-.*' }   # the whole tag must match
 //!     pushed-older-than: 14d
 //! ```
 //!
