@@ -14,5 +14,6 @@ pub mod events;
 pub mod publish;
 pub mod registry;
 pub mod runtime;
+pub mod scaffold;
 pub mod tls;
 pub mod transfer;

@@ -92,8 +92,8 @@ pub struct GlobalArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Show and manage registry adapters.
-    #[command(subcommand)]
+    /// Show, scaffold, publish, install and grant registry adapters.
+    #[command(subcommand, visible_alias = "adapter")]
     Adapters(adapters::AdaptersCommand),
     /// Explain which adapter serves a registry address, and why.
     ///

@@ -1,20 +1,12 @@
-//! `regent adapters ...`
+//! `regent adapters list`
 
 use std::process::ExitCode;
 
 use serde::Serialize;
 
-use super::CommandContext;
-use super::output::{OutputFormat, Table, print_json};
+use super::super::CommandContext;
+use super::super::output::{OutputFormat, Table, print_json};
 use crate::runtime::{AdapterSource, Capabilities, Detection, NamingQuirks, SettingSpec};
-
-/// Adapter commands.
-#[derive(Debug, clap::Subcommand)]
-pub enum AdaptersCommand {
-    /// List the adapters this regent can use: name, version, where it comes
-    /// from, component digest, hosts it may call, native capabilities.
-    List,
-}
 
 #[derive(Serialize)]
 struct AdapterRow<'a> {
@@ -30,14 +22,8 @@ struct AdapterRow<'a> {
     quirks: &'a NamingQuirks,
 }
 
-/// Run an adapters command.
-pub async fn run(ctx: &CommandContext, command: AdaptersCommand) -> anyhow::Result<ExitCode> {
-    match command {
-        AdaptersCommand::List => list(ctx).await,
-    }
-}
-
-async fn list(ctx: &CommandContext) -> anyhow::Result<ExitCode> {
+/// List every adapter.
+pub async fn run(ctx: &CommandContext) -> anyhow::Result<ExitCode> {
     let catalog = ctx.catalog().await?;
     let rows: Vec<AdapterRow<'_>> = catalog
         .all()
