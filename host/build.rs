@@ -26,7 +26,14 @@ fn main() {
         .and_then(|crates| regent_adapter_builder::build(&workspace, &crates, &out_dir));
     match result {
         Ok(built) => {
-            let src = regent_adapter_builder::embed_source("BUNDLED_COMPONENTS", &built);
+            let mut src = regent_adapter_builder::embed_source("BUNDLED_COMPONENTS", &built);
+            match regent_adapter_builder::embed_digests_source("BUNDLED_DIGESTS", &built) {
+                Ok(digests) => src.push_str(&digests),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    std::process::exit(1);
+                }
+            }
             fs::write(out_dir.join("bundled.rs"), src).expect("OUT_DIR is writable");
         }
         Err(message) => {

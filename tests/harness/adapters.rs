@@ -28,17 +28,30 @@ pub struct AdapterUnderTest {
 /// A session of bundled adapter `package` for `registry` with `settings`,
 /// under the default sandbox limits.
 pub fn session(package: &str, registry: &str, settings: &[(&str, &str)]) -> AdapterUnderTest {
+    session_of(bundled(package), package, registry, settings)
+}
+
+/// A session of the component `bytes` (e.g. a test adapter from
+/// [`crate::components::component`]), loaded under the label `name` and
+/// trusted like a bundled adapter with everything it declares, for
+/// `registry` with `settings`, under the default sandbox limits.
+pub fn session_of(
+    bytes: &'static [u8],
+    name: &str,
+    registry: &str,
+    settings: &[(&str, &str)],
+) -> AdapterUnderTest {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let engine =
         AdapterEngine::new(SandboxLimits::default(), ComponentCache::disabled()).expect("engine");
     let loaded = engine
         .load(
             AdapterSource::Bundled {
-                package: package.into(),
+                package: name.into(),
             },
-            bundled(package),
+            bytes,
         )
-        .unwrap_or_else(|e| panic!("{package} loads: {e}"));
+        .unwrap_or_else(|e| panic!("{name} loads: {e}"));
     let mut values = SettingValues::new();
     for (name, value) in settings {
         values.insert(*name, *value);
@@ -74,6 +87,27 @@ pub fn registry_access(
     settings: &[(&str, &str)],
     docker_dir: &std::path::Path,
 ) -> regent::registry::access::RegistryAccess {
+    registry_access_of(
+        bundled(package),
+        package,
+        kind,
+        registry,
+        settings,
+        docker_dir,
+    )
+}
+
+/// Like [`registry_access`], for the component `bytes` (e.g. a test adapter
+/// from [`crate::components::component`]) loaded under the label `name` and
+/// trusted like a bundled adapter with everything it declares.
+pub fn registry_access_of(
+    bytes: &'static [u8],
+    name: &str,
+    kind: &str,
+    registry: &str,
+    settings: &[(&str, &str)],
+    docker_dir: &std::path::Path,
+) -> regent::registry::access::RegistryAccess {
     let limits = SandboxLimits {
         call_deadline: std::time::Duration::from_secs(30),
         ..SandboxLimits::default()
@@ -82,11 +116,11 @@ pub fn registry_access(
     let loaded = engine
         .load(
             AdapterSource::Bundled {
-                package: package.into(),
+                package: name.into(),
             },
-            bundled(package),
+            bytes,
         )
-        .unwrap_or_else(|e| panic!("{package} loads: {e}"));
+        .unwrap_or_else(|e| panic!("{name} loads: {e}"));
     let mut catalog = regent::adapters::AdapterCatalog::default();
     catalog.add(loaded);
     let detected = catalog

@@ -28,11 +28,13 @@ pub fn regent_bin() -> PathBuf {
 /// Every test's regent shares one compile cache (`target/<profile>/regent-test-cache`):
 /// entries are keyed by component digest, so sharing is safe, and compiling
 /// every bundled adapter again for each test would cost seconds per test.
-/// `_cache_dir` is kept for callers that still pass a private one.
-pub fn regent(_cache_dir: &std::path::Path) -> Command {
+/// Installed adapters and their grants live in `dir/config`, private to the
+/// test (never the user's own `~/.config/regent`).
+pub fn regent(dir: &std::path::Path) -> Command {
     let mut command = Command::new(regent_bin());
     command
         .env("REGENT_CACHE_DIR", shared_cache_dir())
+        .env("REGENT_CONFIG_DIR", dir.join("config"))
         .env_remove("REGENT_REPO_CONTAINER_REGISTRY");
     command
 }

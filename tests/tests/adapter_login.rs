@@ -24,7 +24,7 @@ fn access(
     let loaded = engine
         .load(
             AdapterSource::Installed {
-                path: package.into(),
+                from: package.into(),
             },
             component(package),
         )

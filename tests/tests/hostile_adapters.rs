@@ -275,7 +275,7 @@ fn bytes_that_are_not_a_component_are_refused() {
     let error = engine
         .load(
             AdapterSource::Installed {
-                path: "junk.wasm".into(),
+                from: "junk.wasm".into(),
             },
             b"\0asm junk",
         )
@@ -312,6 +312,7 @@ fn compiled_components_are_cached_and_tampered_entries_ignored() {
                 package: HOSTILE.into(),
             },
             component(HOSTILE),
+            None,
         )
         .expect("lazy load from cached info");
     assert_eq!(lazy.name(), "hostile");
@@ -325,6 +326,7 @@ fn compiled_components_are_cached_and_tampered_entries_ignored() {
                 package: HOSTILE.into(),
             },
             component(HOSTILE),
+            None,
         )
         .expect("a tampered info file is ignored");
     assert_eq!(reprobed.name(), "hostile");

@@ -202,6 +202,23 @@ pub fn embed_source(name: &str, built: &[BuiltComponent]) -> String {
     src
 }
 
+/// Rust source declaring `pub static NAME: &[(&str, &str)]` of
+/// `(package, "sha256:<hex>")` for `built`, so the host knows its bundled
+/// adapters' digests without hashing them at every start.
+pub fn embed_digests_source(name: &str, built: &[BuiltComponent]) -> Result<String, String> {
+    use sha2::Digest as _;
+    let mut src = format!(
+        "/// Component digests computed by `build.rs`.\npub static {name}: &[(&str, &str)] = &[\n"
+    );
+    for b in built {
+        let bytes = fs::read(&b.wasm).map_err(|e| format!("reading {}: {e}", b.wasm.display()))?;
+        let digest = hex::encode(sha2::Sha256::digest(&bytes));
+        let _ = writeln!(src, "    ({:?}, \"sha256:{digest}\"),", b.package);
+    }
+    src.push_str("];\n");
+    Ok(src)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

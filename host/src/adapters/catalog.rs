@@ -31,7 +31,8 @@ impl Matcher {
 }
 
 /// The adapters of this process. Bundled adapters come first, so an
-/// installed adapter never silently takes over an address a bundled one claims.
+/// installed adapter never silently takes over an address a bundled one
+/// claims; only an explicit `--repo-container-registry NAME` picks it there.
 #[derive(Default)]
 pub struct AdapterCatalog {
     pub(super) entries: Vec<Entry>,
@@ -45,7 +46,8 @@ impl AdapterCatalog {
             let source = AdapterSource::Bundled {
                 package: (*package).to_owned(),
             };
-            catalog.add(engine.load_lazily(source, bytes)?);
+            let digest = super::bundled_digest(package);
+            catalog.add(engine.load_lazily(source, *bytes, digest)?);
         }
         Ok(catalog)
     }

@@ -101,7 +101,11 @@ impl AdapterCatalog {
                 }
             }
         }
-        match self.all().find(|a| a.info().detection.fallback) {
+        let bundled_fallback = |a: &&Arc<LoadedAdapter>| {
+            a.info().detection.fallback
+                && matches!(a.source(), crate::runtime::AdapterSource::Bundled { .. })
+        };
+        match self.all().find(bundled_fallback) {
             Some(adapter) => Ok(found(
                 adapter,
                 format!(

@@ -4,7 +4,8 @@
 mod bundled;
 mod catalog;
 mod detect;
+pub mod installed;
 
-pub use bundled::bundled_components;
+pub use bundled::{bundled_components, bundled_digest};
 pub use catalog::AdapterCatalog;
 pub use detect::{DetectError, Detected, registry_of};

@@ -3,12 +3,14 @@
 //! a kept index needs is deleted, and referrers and orphaned children go
 //! with what they belong to.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use futures_util::{StreamExt, stream};
 
 use super::error::CleanupError;
 use super::graph::{ManifestReader, ReferrerFinder};
 use super::inventory::{Inventory, InventoryOptions, take_inventory};
-use super::manifest_facts::is_index_type;
+use super::manifest_facts::{ManifestFacts, is_index_type};
 use super::plan::{
     Deletion, DeletionKind, Dependent, PLAN_KIND, PLAN_VERSION, Plan, PlanPolicy, RepositoryPlan,
     TagDecision,
@@ -275,6 +277,35 @@ async fn plan_deletions(
         .await
         .map_err(|source| registry_error(access, repository, source))?;
     let tagged: HashSet<&Digest> = tags.iter().map(|t| &t.digest).collect();
+    // Only indexes have links to read: a digest whose tags were served as an
+    // image manifest needs no GET here (its bytes are read by apply's
+    // re-check, which the audit record takes them from). The rest are read
+    // concurrently, not one at a time in the loop below.
+    let to_read: Vec<&Digest> = doomed
+        .iter()
+        .copied()
+        .filter(|d| !protected.contains(*d))
+        .filter(|d| {
+            !by_digest[*d]
+                .iter()
+                .any(|t| t.media_type.as_deref().is_some_and(is_image_manifest_type))
+        })
+        .collect();
+    let read: Vec<(&Digest, Result<Option<ManifestFacts>, _>)> = stream::iter(to_read)
+        .map(|d| {
+            let reader = &reader;
+            async move { (d, reader.facts(d).await) }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut facts_of: HashMap<&Digest, Option<ManifestFacts>> = HashMap::new();
+    for (digest, facts) in read {
+        facts_of.insert(
+            digest,
+            facts.map_err(|source| registry_error(access, repository, source))?,
+        );
+    }
     let mut finder = ReferrerFinder::new(access, inventory);
     let mut claimed: HashSet<Digest> = HashSet::new();
     for digest in doomed {
@@ -288,15 +319,16 @@ async fn plan_deletions(
             }
             continue;
         }
-        let facts = match reader.facts(digest).await {
-            Ok(Some(facts)) => facts,
-            Ok(None) => {
+        let facts = match facts_of.remove(digest) {
+            // Served as an image manifest: no children, nothing to read.
+            None => ManifestFacts::default(),
+            Some(Some(facts)) => facts,
+            Some(None) => {
                 warnings.push(format!(
                     "{repository}@{digest} vanished while planning; its tags are skipped"
                 ));
                 continue;
             }
-            Err(source) => return Err(registry_error(access, repository, source)),
         };
         let mut dependents = Vec::new();
         let mut subjects = vec![digest.clone()];
@@ -363,6 +395,17 @@ async fn plan_deletions(
         });
     }
     Ok(ordered(deletions))
+}
+
+/// Media types of single-image manifests, which link to no other manifest.
+/// Anything else (an index, or a type a registry reports loosely) is read.
+fn is_image_manifest_type(media_type: &str) -> bool {
+    let essence = media_type.split(';').next().unwrap_or_default().trim();
+    matches!(
+        essence,
+        "application/vnd.oci.image.manifest.v1+json"
+            | "application/vnd.docker.distribution.manifest.v2+json"
+    )
 }
 
 /// Untags first (their manifests stay), then manifests, each by tag name.

@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use anyhow::Context as _;
 
 use super::GlobalArgs;
+use crate::adapters::installed::{InstalledStore, add_installed};
 use crate::adapters::{AdapterCatalog, Detected};
 use crate::registry::access::{AccessOptions, RegistryAccess};
 use crate::registry::distribution::TransportOptions;
@@ -49,14 +50,29 @@ impl CommandContext {
             return Ok(c.clone());
         }
         let loaded = tokio::task::spawn_blocking(|| -> anyhow::Result<AdapterCatalog> {
-            let engine =
-                AdapterEngine::new(SandboxLimits::default(), ComponentCache::user_default())
-                    .map_err(anyhow::Error::msg)?;
-            Ok(AdapterCatalog::load_bundled(&engine)?)
+            let engine = Self::engine()?;
+            let mut catalog = AdapterCatalog::load_bundled(&engine)?;
+            if let Some(store) = InstalledStore::user_default() {
+                for warning in add_installed(&engine, &mut catalog, &store) {
+                    eprintln!("regent: warning: {warning}");
+                }
+            }
+            Ok(catalog)
         })
         .await
         .context("loading adapters")??;
         Ok(self.catalog.get_or_init(|| Arc::new(loaded)).clone())
+    }
+
+    /// A fresh adapter engine with the default limits and the user's compile cache.
+    pub fn engine() -> anyhow::Result<AdapterEngine> {
+        AdapterEngine::new(SandboxLimits::default(), ComponentCache::user_default())
+            .map_err(anyhow::Error::msg)
+    }
+
+    /// Forget the loaded catalog (after installing or removing an adapter).
+    pub fn reload_catalog(&mut self) {
+        self.catalog = OnceLock::new();
     }
 
     /// The adapter for `address`, honouring `--repo-container-registry`.

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use futures_util::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
 
 use super::CommandContext;
@@ -14,6 +15,9 @@ use crate::registry::reference::{ImagesRepo, Reference, looks_like_registry};
 use crate::transfer::{
     Copier, CopyReport, CopySource, NoProgress, Progress, progress_for_terminal,
 };
+
+/// Images pushed at once (each moves up to 4 blobs at a time).
+const IMAGES_AT_ONCE: usize = 4;
 
 /// Arguments of `regent push-all`.
 #[derive(Debug, clap::Args)]
@@ -80,19 +84,34 @@ pub async fn run(ctx: &CommandContext, args: PushAllArgs) -> anyhow::Result<Exit
         OutputFormat::Table => progress_for_terminal(),
     };
     let copier = Copier::new(access.client().clone(), progress, 4);
-    let mut pushed = Vec::new();
-    for (target, ref_name, source) in targets {
-        let tag = target.tag().unwrap_or("latest").to_owned();
-        let report = copier
-            .copy(&CopySource::Local(source), target.repository(), &[tag])
-            .await
-            .with_context(|| format!("pushing {ref_name} to {target}"))?;
-        pushed.push(Pushed {
-            ref_name,
-            reference: target.to_string(),
-            report,
-        });
-    }
+    // Images go up several at a time (each with its own bounded blob
+    // concurrency), in order in the report; one at a time left the
+    // connection pool idle between an image's few requests.
+    // Two refs mapping to one target keep their order (the later one wins).
+    let distinct = targets
+        .iter()
+        .map(|(target, _, _)| target.to_string())
+        .collect::<std::collections::HashSet<_>>()
+        .len()
+        == targets.len();
+    let at_once = if distinct { IMAGES_AT_ONCE } else { 1 };
+    let copier = &copier;
+    let pushed: Vec<Pushed> = stream::iter(targets)
+        .map(|(target, ref_name, source)| async move {
+            let tag = target.tag().unwrap_or("latest").to_owned();
+            let report = copier
+                .copy(&CopySource::Local(source), target.repository(), &[tag])
+                .await
+                .with_context(|| format!("pushing {ref_name} to {target}"))?;
+            anyhow::Ok(Pushed {
+                ref_name,
+                reference: target.to_string(),
+                report,
+            })
+        })
+        .buffered(at_once)
+        .try_collect()
+        .await?;
     match ctx.global.output {
         OutputFormat::Json => print_json(&pushed)?,
         OutputFormat::Table => {

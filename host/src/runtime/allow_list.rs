@@ -82,6 +82,13 @@ impl AllowList {
         self.rules.iter().any(|r| r.matches(&host, port))
     }
 
+    /// The first rule that allows `url`, for messages.
+    pub fn matching_rule(&self, url: &url::Url) -> Option<&HostRule> {
+        let host = url.host_str()?.to_ascii_lowercase();
+        let port = url.port_or_known_default()?;
+        self.rules.iter().find(|r| r.matches(&host, port))
+    }
+
     /// The rules, for messages and `adapters list`.
     pub fn rules(&self) -> &[HostRule] {
         &self.rules

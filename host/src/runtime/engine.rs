@@ -80,8 +80,16 @@ impl AdapterEngine {
     /// Compile (or load from the cache), check the WIT version, pre-instantiate,
     /// and read and validate `info()`.
     pub fn load(&self, source: AdapterSource, bytes: &[u8]) -> Result<LoadedAdapter, LoadError> {
+        self.load_with_digest(source, bytes, digest_of(bytes))
+    }
+
+    fn load_with_digest(
+        &self,
+        source: AdapterSource,
+        bytes: &[u8],
+        digest: String,
+    ) -> Result<LoadedAdapter, LoadError> {
         let origin = source.to_string();
-        let digest = digest_of(bytes);
         let pre = self.prepare(bytes, &digest, &origin)?;
         let info = self.probe_info(&pre, &origin)?;
         self.inner
@@ -99,13 +107,17 @@ impl AdapterEngine {
 
     /// Like [`AdapterEngine::load`], but when this component's info is in
     /// the cache, nothing is compiled until a session first calls it: a
-    /// command that uses one adapter pays for one.
+    /// command that uses one adapter pays for one. `digest` is the
+    /// component's `sha256:` digest when the caller already knows it (bundled
+    /// adapters carry theirs from the build); otherwise it is computed.
     pub fn load_lazily(
         &self,
         source: AdapterSource,
-        bytes: &'static [u8],
+        bytes: impl Into<bytes::Bytes>,
+        digest: Option<&str>,
     ) -> Result<LoadedAdapter, LoadError> {
-        let digest = digest_of(bytes);
+        let bytes: bytes::Bytes = bytes.into();
+        let digest = digest.map_or_else(|| digest_of(&bytes), str::to_owned);
         match self.inner.cache.load_info(&self.inner.engine, &digest) {
             Some(info) if super::validate::info(&info).is_ok() => Ok(LoadedAdapter::new(
                 self.clone(),
@@ -115,7 +127,7 @@ impl AdapterEngine {
                 digest,
                 source,
             )),
-            _ => self.load(source, bytes),
+            _ => self.load_with_digest(source, &bytes, digest),
         }
     }
 
@@ -161,7 +173,7 @@ impl AdapterEngine {
         let mut probe = AdapterSession::probe(self.clone(), pre.clone(), origin);
         let info = probe.info().map_err(|source| LoadError::Info {
             origin: origin.to_owned(),
-            source,
+            source: Box::new(source),
         })?;
         super::validate::info(&info).map_err(|message| LoadError::InvalidInfo {
             origin: origin.to_owned(),
@@ -176,7 +188,35 @@ impl AdapterEngine {
     }
 }
 
-fn digest_of(bytes: &[u8]) -> String {
+/// The WIT interfaces a component imports and exports, by full name
+/// (`regent:adapter/registry@0.1.0`, `wasi:io/streams@0.2.0`, ...).
+#[derive(Debug, Clone, Default)]
+pub struct ComponentInterfaces {
+    pub imports: Vec<String>,
+    pub exports: Vec<String>,
+}
+
+impl AdapterEngine {
+    /// What `bytes` imports and exports (compiled or taken from the cache).
+    pub fn interfaces(&self, bytes: &[u8], origin: &str) -> Result<ComponentInterfaces, LoadError> {
+        let digest = digest_of(bytes);
+        let component = match self.inner.cache.load(&self.inner.engine, &digest) {
+            Some(c) => c,
+            None => Component::new(&self.inner.engine, bytes).map_err(|e| LoadError::Compile {
+                origin: origin.to_owned(),
+                message: format!("{e:#}"),
+            })?,
+        };
+        let ty = component.component_type();
+        Ok(ComponentInterfaces {
+            imports: ty.imports(&self.inner.engine).map(|(n, _)| n.to_owned()).collect(),
+            exports: ty.exports(&self.inner.engine).map(|(n, _)| n.to_owned()).collect(),
+        })
+    }
+}
+
+/// `sha256:<hex>` of component bytes: the identity of an adapter build.
+pub fn digest_of(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 

@@ -39,6 +39,18 @@ pub enum SandboxViolation {
     HostDenied { url: String, allowed: String },
     #[error("it read the setting `{name}`, which it did not declare in info()")]
     UndeclaredSetting { name: String },
+    #[error(
+        "it read the setting `{name}`, which it declares but was not granted; grant it with `regent adapter grant {adapter} --setting {name}`"
+    )]
+    SettingNotGranted { adapter: String, name: String },
+    #[error(
+        "it tried to reach {url}, which it declares (`{rule}`) but was not granted; grant it with `regent adapter grant {adapter} --host {rule}`"
+    )]
+    HostNotGranted {
+        adapter: String,
+        url: String,
+        rule: String,
+    },
     #[error("it tried to grow its memory to {} MiB, over the limit of {} MiB", requested_bytes >> 20, limit_bytes >> 20)]
     MemoryLimit {
         limit_bytes: usize,
@@ -117,7 +129,7 @@ pub enum LoadError {
     Info {
         origin: String,
         #[source]
-        source: AdapterCallError,
+        source: Box<AdapterCallError>,
     },
     #[error("adapter {origin}: invalid info(): {message}")]
     InvalidInfo { origin: String, message: String },

@@ -12,6 +12,7 @@ use super::bindings::regent::adapter::host::{
 };
 use super::bindings::regent::adapter::types::{self as wit, LogLevel};
 use super::error::SandboxViolation;
+use super::grants::Permissions;
 use super::limiter::MemoryLimiter;
 use super::limits::SandboxLimits;
 use super::outbound::RegistryAuthRequest;
@@ -29,6 +30,9 @@ pub(super) struct AdapterState {
     pub info: Option<Arc<AdapterInfo>>,
     pub context: SessionContext,
     pub allow: AllowList,
+    /// Hosts declared but not granted (installed adapters), to explain a denial.
+    pub ungranted: AllowList,
+    pub permissions: Permissions,
     pub limits: SandboxLimits,
     pub limiter: MemoryLimiter,
     pub log_lines: u32,
@@ -56,6 +60,8 @@ impl AdapterState {
             info,
             context,
             allow,
+            ungranted: AllowList::default(),
+            permissions: Permissions::Declared,
             limiter: MemoryLimiter::new(limits.memory_bytes),
             limits,
             log_lines: 0,
@@ -93,6 +99,13 @@ impl host::Host for AdapterState {
             Err(e) => return Ok(Err(HttpError::InvalidRequest(format!("bad URL: {e}")))),
         };
         if !self.allow.allows(&url) {
+            if let Some(rule) = self.ungranted.matching_rule(&url) {
+                return Err(wasmtime::Error::new(SandboxViolation::HostNotGranted {
+                    adapter: self.adapter.to_string(),
+                    url: redact_url(&url),
+                    rule: rule.to_string(),
+                }));
+            }
             return Err(wasmtime::Error::new(SandboxViolation::HostDenied {
                 url: redact_url(&url),
                 allowed: self.allow.to_string(),
@@ -153,6 +166,12 @@ impl host::Host for AdapterState {
         if !declared {
             return Err(wasmtime::Error::new(SandboxViolation::UndeclaredSetting {
                 name: super::validate::truncate(&name),
+            }));
+        }
+        if !self.permissions.allows_setting(&name) {
+            return Err(wasmtime::Error::new(SandboxViolation::SettingNotGranted {
+                adapter: self.adapter.to_string(),
+                name,
             }));
         }
         Ok(self.context.settings.get(&name).map(str::to_owned))

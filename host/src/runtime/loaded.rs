@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::bindings::AdapterPre;
 use super::engine::AdapterEngine;
+use super::grants::Permissions;
 use super::host_imports::AdapterState;
 use super::types::AdapterInfo;
 
@@ -15,15 +16,15 @@ use super::types::AdapterInfo;
 pub enum AdapterSource {
     /// Embedded in the regent binary.
     Bundled { package: String },
-    /// Installed by the user from a file or a registry.
-    Installed { path: String },
+    /// Installed by the user; `from` is the pinned reference or the file it came from.
+    Installed { from: String },
 }
 
 impl std::fmt::Display for AdapterSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             AdapterSource::Bundled { package } => write!(f, "bundled {package}"),
-            AdapterSource::Installed { path } => write!(f, "installed {path}"),
+            AdapterSource::Installed { from } => write!(f, "installed {from}"),
         }
     }
 }
@@ -33,17 +34,18 @@ impl std::fmt::Display for AdapterSource {
 pub struct LoadedAdapter {
     pub(super) engine: AdapterEngine,
     pre: OnceLock<Result<AdapterPre<AdapterState>, String>>,
-    bytes: Option<&'static [u8]>,
+    bytes: Option<bytes::Bytes>,
     info: Arc<AdapterInfo>,
     digest: String,
     source: AdapterSource,
+    permissions: Permissions,
 }
 
 impl LoadedAdapter {
     pub(super) fn new(
         engine: AdapterEngine,
         pre: Option<AdapterPre<AdapterState>>,
-        bytes: Option<&'static [u8]>,
+        bytes: Option<bytes::Bytes>,
         info: AdapterInfo,
         digest: String,
         source: AdapterSource,
@@ -59,13 +61,25 @@ impl LoadedAdapter {
             info: Arc::new(info),
             digest,
             source,
+            permissions: Permissions::Declared,
         }
+    }
+
+    /// Run this adapter only with what the user granted (installed adapters).
+    pub fn with_permissions(mut self, permissions: Permissions) -> Self {
+        self.permissions = permissions;
+        self
+    }
+
+    /// What the adapter may use of its declaration.
+    pub fn permissions(&self) -> &Permissions {
+        &self.permissions
     }
 
     /// The linked component, compiling it on first use if it was loaded lazily.
     pub(super) fn pre(&self) -> Result<AdapterPre<AdapterState>, String> {
         self.pre
-            .get_or_init(|| match self.bytes {
+            .get_or_init(|| match &self.bytes {
                 Some(bytes) => self
                     .engine
                     .prepare(bytes, &self.digest, &self.source.to_string())

@@ -13,6 +13,7 @@ mod cache;
 mod convert;
 mod engine;
 mod error;
+mod grants;
 mod host_imports;
 mod limiter;
 mod loaded;
@@ -24,7 +25,10 @@ mod validate;
 
 pub use allow_list::{AllowList, HostRule};
 pub use cache::ComponentCache;
-pub use engine::{AdapterEngine, SUPPORTED_WIT_VERSIONS, WIT_PACKAGE};
+pub use engine::{
+    AdapterEngine, ComponentInterfaces, SUPPORTED_WIT_VERSIONS, WIT_PACKAGE, digest_of,
+};
+pub use grants::{Grants, Permissions, normalise_host};
 pub use error::{AdapterCallError, CallFailure, LoadError, RegistryFailure, SandboxViolation};
 pub use limits::SandboxLimits;
 pub use loaded::{AdapterSource, LoadedAdapter};

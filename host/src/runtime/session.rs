@@ -14,6 +14,7 @@ use super::bindings::regent::adapter::types as wit;
 use super::bindings::{Adapter, AdapterPre};
 use super::engine::AdapterEngine;
 use super::error::{AdapterCallError, CallFailure, SandboxViolation};
+use super::grants::Permissions;
 use super::host_imports::AdapterState;
 use super::loaded::LoadedAdapter;
 use super::outbound::Outbound;
@@ -46,6 +47,9 @@ pub struct AdapterSession {
     info: Option<Arc<AdapterInfo>>,
     context: SessionContext,
     allow: AllowList,
+    /// Declared hosts the user did not grant, to explain a denial.
+    ungranted: AllowList,
+    permissions: Permissions,
     live: Option<Live>,
 }
 
@@ -53,7 +57,8 @@ impl AdapterSession {
     /// A session of a loaded adapter.
     pub fn new(adapter: Arc<LoadedAdapter>, context: SessionContext) -> Self {
         let info = adapter.info_arc();
-        let allow = allow_list_for(&info, &context);
+        let permissions = adapter.permissions().clone();
+        let (allow, ungranted) = allow_list_for(&info, &context, &permissions);
         Self {
             engine: adapter.engine.clone(),
             pre: adapter.pre(),
@@ -61,6 +66,8 @@ impl AdapterSession {
             info: Some(info),
             context,
             allow,
+            ungranted,
+            permissions,
             live: None,
         }
     }
@@ -78,6 +85,8 @@ impl AdapterSession {
             info: None,
             context: SessionContext::default(),
             allow: AllowList::default(),
+            ungranted: AllowList::default(),
+            permissions: Permissions::Declared,
             live: None,
         }
     }
@@ -96,13 +105,15 @@ impl AdapterSession {
 
     fn fresh_store(&self) -> Store<AdapterState> {
         let limits = self.engine.limits().clone();
-        let state = AdapterState::new(
+        let mut state = AdapterState::new(
             self.name.clone(),
             self.info.clone(),
             self.context.clone(),
             self.allow.clone(),
             limits,
         );
+        state.permissions = self.permissions.clone();
+        state.ungranted = self.ungranted.clone();
         let mut store = Store::new(self.engine.engine(), state);
         store.limiter(|s| &mut s.limiter);
         store.epoch_deadline_trap();
@@ -306,14 +317,25 @@ fn classify(
 }
 
 /// The adapter's declared hosts, the registry in use, and the hosts of API
-/// endpoint settings the user gave.
-fn allow_list_for(info: &AdapterInfo, context: &SessionContext) -> AllowList {
-    let mut allow = AllowList::new(
-        info.allowed_hosts
-            .iter()
-            .filter_map(|h| HostRule::parse(h))
-            .collect(),
-    );
+/// endpoint settings the user gave; for an installed adapter only those it
+/// was granted (an endpoint's host counts as granted with its setting). The
+/// second list holds what was declared but not granted.
+fn allow_list_for(
+    info: &AdapterInfo,
+    context: &SessionContext,
+    permissions: &Permissions,
+) -> (AllowList, AllowList) {
+    let mut allow = AllowList::default();
+    let mut ungranted = AllowList::default();
+    for declared in &info.allowed_hosts {
+        if let Some(rule) = HostRule::parse(declared) {
+            if permissions.allows_host(declared) {
+                allow.push(rule);
+            } else {
+                ungranted.push(rule);
+            }
+        }
+    }
     if let Some(rule) = context.registry.as_deref().and_then(HostRule::parse) {
         allow.push(rule);
     }
@@ -330,8 +352,12 @@ fn allow_list_for(info: &AdapterInfo, context: &SessionContext) -> AllowList {
                 })
             });
         if let Some(rule) = host {
-            allow.push(rule);
+            if permissions.allows_setting(&spec.name) {
+                allow.push(rule);
+            } else {
+                ungranted.push(rule);
+            }
         }
     }
-    allow
+    (allow, ungranted)
 }

@@ -4,6 +4,7 @@ pub mod acr;
 pub mod dockerhub;
 pub mod ecr;
 pub mod gcr;
+pub mod gitea;
 pub mod github;
 pub mod gitlab;
 pub mod harbor;

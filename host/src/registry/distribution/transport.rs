@@ -129,7 +129,6 @@ fn list_dir(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn build_client(trust: &TrustFiles, registry: &str) -> Result<reqwest::Client, RegistryError> {
-    crate::tls::install_crypto_provider();
     let config_error = |detail: String| RegistryError::Config {
         registry: registry.to_owned(),
         detail,
@@ -138,11 +137,10 @@ fn build_client(trust: &TrustFiles, registry: &str) -> Result<reqwest::Client, R
     for path in &trust.ca_files {
         let pem = std::fs::read(path)
             .map_err(|e| config_error(format!("cannot read CA file {}: {e}", path.display())))?;
-        let bundle = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        let bundle = crate::tls::pem_certificates(&pem).map_err(|e| {
             config_error(format!(
-                "CA file {} is not PEM certificates: {}",
-                path.display(),
-                crate::errors::chain(&e)
+                "CA file {} is not PEM certificates: {e}",
+                path.display()
             ))
         })?;
         if bundle.is_empty() {
@@ -153,38 +151,39 @@ fn build_client(trust: &TrustFiles, registry: &str) -> Result<reqwest::Client, R
         }
         certificates.extend(bundle);
     }
-    let mut builder = reqwest::Client::builder()
+    let identity = match &trust.identity {
+        None => None,
+        Some((cert, key)) => {
+            let cert_pem = std::fs::read(cert).map_err(|e| {
+                config_error(format!(
+                    "cannot read client certificate {}: {e}",
+                    cert.display()
+                ))
+            })?;
+            let key_pem = std::fs::read(key).map_err(|e| {
+                config_error(format!("cannot read client key {}: {e}", key.display()))
+            })?;
+            Some(
+                crate::tls::ClientIdentity::from_pem(&cert_pem, &key_pem).map_err(|e| {
+                    config_error(format!(
+                        "client certificate {} / {}: {e}",
+                        cert.display(),
+                        key.display()
+                    ))
+                })?,
+            )
+        }
+    };
+    // System roots are loaded on the first TLS handshake, not here: a
+    // plain-HTTP registry never needs them (see `crate::tls`).
+    let tls = crate::tls::client_config(certificates, identity)
+        .map_err(|e| config_error(format!("cannot set up HTTPS: {e}")))?;
+    reqwest::Client::builder()
         .user_agent(trust.user_agent.as_str())
         .connect_timeout(Duration::from_secs(15))
         .pool_idle_timeout(Duration::from_secs(90))
-        .redirect(reqwest::redirect::Policy::limited(10));
-    if !certificates.is_empty() {
-        builder = builder.tls_certs_merge(certificates);
-    }
-    if let Some((cert, key)) = &trust.identity {
-        let mut pem = std::fs::read(cert).map_err(|e| {
-            config_error(format!(
-                "cannot read client certificate {}: {e}",
-                cert.display()
-            ))
-        })?;
-        pem.push(b'\n');
-        pem.extend(
-            std::fs::read(key).map_err(|e| {
-                config_error(format!("cannot read client key {}: {e}", key.display()))
-            })?,
-        );
-        let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
-            config_error(format!(
-                "client certificate {} / {}: {}",
-                cert.display(),
-                key.display(),
-                crate::errors::chain(&e)
-            ))
-        })?;
-        builder = builder.identity(identity);
-    }
-    builder
+        .redirect(reqwest::redirect::Policy::limited(10))
+        .tls_backend_preconfigured(tls)
         .build()
         .map_err(|e| config_error(format!("cannot set up HTTPS: {}", crate::errors::chain(&e))))
 }

@@ -1,6 +1,6 @@
 //! A hostile adapter. The repository name passed to `list-tags` chooses the
 //! misbehaviour, so one component exercises every sandbox limit:
-//! `loop`, `alloc`, `trap`, `stack`, `forbidden-host`, `file`, `env`,
+//! `loop`, `alloc`, `trap`, `stack`, `forbidden-host`, `declared-host`, `file`, `env`,
 //! `undeclared-setting`, `malformed`, plus well-behaved `registry` and
 //! `declared-setting` calls that prove the host still works afterwards.
 
@@ -70,6 +70,10 @@ impl Adapter for Hostile {
             }
             "trap" => panic!("deliberate panic from the hostile adapter"),
             "stack" => Ok(page(&[&format!("depth-{}", recurse(0))])),
+            "declared-host" => {
+                let response = http::get("http://allowed.test/ping").send()?;
+                Ok(page(&[&format!("reached-{}", response.status)]))
+            }
             "forbidden-host" => {
                 let response = http::get("http://forbidden.test/steal").send()?;
                 Ok(page(&[&format!("reached-{}", response.status)]))
