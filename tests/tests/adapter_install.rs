@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use regent_tests::components::component;
-use regent_tests::registry::{RegistrySetup, TestRegistry};
 use regent_tests::regent_env::RegentEnv;
+use regent_tests::registry::{RegistrySetup, TestRegistry};
 use serde_json::Value;
 
 const HOSTILE: &str = "regent-test-adapter-hostile";
@@ -67,7 +67,10 @@ fn install_by_digest_records_source_digest_and_grants() {
     // The artifact follows the CNCF wasm layout.
     let manifest = registry
         .http()
-        .get(format!("{}/v2/adapters/hostile/manifests/{digest}", registry.base_url()))
+        .get(format!(
+            "{}/v2/adapters/hostile/manifests/{digest}",
+            registry.base_url()
+        ))
         .header("Accept", "application/vnd.oci.image.manifest.v1+json")
         .call()
         .expect("manifest")
@@ -264,7 +267,13 @@ fn only_granted_hosts_and_settings_are_reachable() {
     env.ok(&["adapter", "grant", "hostile", "--setting", "declared-token"]);
     let allowed = tags("declared-setting");
     assert!(allowed.status.success(), "{}", stderr(&allowed));
-    env.ok(&["adapter", "revoke", "hostile", "--setting", "declared-token"]);
+    env.ok(&[
+        "adapter",
+        "revoke",
+        "hostile",
+        "--setting",
+        "declared-token",
+    ]);
     assert!(!tags("declared-setting").status.success());
 
     // Only what it declares can be granted.
@@ -276,11 +285,7 @@ fn only_granted_hosts_and_settings_are_reachable() {
         stderr(&typo)
     );
     let bundled = env.run(&["adapter", "grant", "default", "--all"]);
-    assert!(
-        stderr(&bundled).contains("bundled"),
-        "{}",
-        stderr(&bundled)
-    );
+    assert!(stderr(&bundled).contains("bundled"), "{}", stderr(&bundled));
 }
 
 #[test]
@@ -306,7 +311,11 @@ fn unsupported_contract_versions_and_bundled_names_are_refused() {
         future.to_str().expect("utf-8"),
         &format!("{}/adapters/future:1", registry.authority()),
     ]);
-    assert!(stderr(&out).contains("regent:adapter@0.2.0"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("regent:adapter@0.2.0"),
+        "{}",
+        stderr(&out)
+    );
     assert!(regent_tests::push::tags(&registry, "adapters/future").is_empty());
 
     // A copy of a bundled adapter may not install over it.

@@ -199,11 +199,16 @@ fn a_non_empty_directory_is_refused_and_left_alone() {
 
 #[test]
 fn sdk_path_writes_a_path_dependency_that_resolves() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+    // Inside the repository, as adapters under tests/adapters/ are: the
+    // dependency is then relative.
+    let home = tempfile::tempdir().expect("tempdir");
+    let scratch = workspace().join("target/scaffold-test");
+    std::fs::create_dir_all(&scratch).expect("target/scaffold-test");
+    let tmp = tempfile::tempdir_in(&scratch).expect("tempdir");
     let dir = tmp.path().join("acme");
     let sdk = workspace().join("adapters/sdk");
     let out = success(
-        regent(tmp.path())
+        regent(home.path())
             .args(["adapter", "new", "acme", "--output", "json", "--dir"])
             .arg(&dir)
             .arg("--sdk-path")
@@ -246,7 +251,7 @@ fn sdk_path_writes_a_path_dependency_that_resolves() {
 
     // Not an SDK: refused.
     let stderr = failure(
-        regent(tmp.path())
+        regent(home.path())
             .args(["adapter", "new", "other", "--dir"])
             .arg(tmp.path().join("other"))
             .arg("--sdk-path")

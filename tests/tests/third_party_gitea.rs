@@ -85,8 +85,13 @@ fn published_installed_by_digest_and_used_for_a_policy_cleanup() {
         .expect("component digest")
         .to_owned();
 
-    // It serves no address by itself here (127.0.0.1 is the default
-    // adapter's); it is chosen explicitly.
+    // It serves addresses no bundled adapter claims through its own
+    // patterns; 127.0.0.1 stays with the bundled fallback, so here it is
+    // chosen explicitly.
+    let detected = env.json(&["detect", "gitea.example.com/team/app"]);
+    assert_eq!(detected["implementation"], "gitea", "{detected}");
+    let detected = env.json(&["detect", "ghcr.io/team/app"]);
+    assert_eq!(detected["implementation"], "github", "{detected}");
     let detected = env.json(&["detect", &fake.authority()]);
     assert_eq!(detected["implementation"], "default");
 
@@ -116,7 +121,10 @@ fn published_installed_by_digest_and_used_for_a_policy_cleanup() {
     let planned = cleanup(&["--dry-run"]);
     assert!(planned.status.success(), "{}", stderr(&planned));
     let plan: Value = serde_json::from_slice(&planned.stdout).expect("JSON plan");
-    assert_eq!(plan["plan"]["repositories"][0]["listing"], "native", "{plan:#}");
+    assert_eq!(
+        plan["plan"]["repositories"][0]["listing"], "native",
+        "{plan:#}"
+    );
     assert_eq!(fake.tags().len(), 6, "a dry run deletes nothing");
 
     let applied = cleanup(&[]);
@@ -159,8 +167,9 @@ fn published_installed_by_digest_and_used_for_a_policy_cleanup() {
         .collect();
     assert_eq!(records.len(), 3, "{records:#?}");
     assert!(
-        records.iter().all(|r| r["implementation"] == "gitea"
-            && r.to_string().contains(&component_digest)),
+        records
+            .iter()
+            .all(|r| r["implementation"] == "gitea" && r.to_string().contains(&component_digest)),
         "{records:#?}"
     );
     env.ok(&["audit", "verify"]);

@@ -84,6 +84,9 @@ impl RegistryAccess {
             CredentialStore::open(DockerConfigDir::locate(options.docker_config.as_deref())?)?;
         let endpoints = RegistryEndpoints::new(&options.transport.insecure_registries);
         let auth = RegistryAuth::new(http.clone(), store, endpoints);
+        if let Some(path) = scheme_memory_path() {
+            auth.remember_schemes_in(path);
+        }
         let base = base_url(&options.transport, &registry)?;
         let client = RegistryClient::with_http_client(
             &registry,
@@ -273,4 +276,15 @@ fn adapter_client() -> Result<reqwest::Client, String> {
         .tls_backend_preconfigured(tls)
         .build()
         .map_err(|e| crate::errors::chain(&e))
+}
+
+/// Where the registries that asked for Basic credentials are remembered:
+/// regent's cache dir, as the component cache finds it
+/// (`$REGENT_CACHE_DIR`, else `~/.cache/regent`).
+fn scheme_memory_path() -> Option<PathBuf> {
+    let dir = match std::env::var_os("REGENT_CACHE_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => dirs::cache_dir()?.join("regent"),
+    };
+    Some(dir.join("auth-basic-registries"))
 }

@@ -209,8 +209,14 @@ impl AdapterEngine {
         };
         let ty = component.component_type();
         Ok(ComponentInterfaces {
-            imports: ty.imports(&self.inner.engine).map(|(n, _)| n.to_owned()).collect(),
-            exports: ty.exports(&self.inner.engine).map(|(n, _)| n.to_owned()).collect(),
+            imports: ty
+                .imports(&self.inner.engine)
+                .map(|(n, _)| n.to_owned())
+                .collect(),
+            exports: ty
+                .exports(&self.inner.engine)
+                .map(|(n, _)| n.to_owned())
+                .collect(),
         })
     }
 }

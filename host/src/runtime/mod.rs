@@ -28,8 +28,8 @@ pub use cache::ComponentCache;
 pub use engine::{
     AdapterEngine, ComponentInterfaces, SUPPORTED_WIT_VERSIONS, WIT_PACKAGE, digest_of,
 };
-pub use grants::{Grants, Permissions, normalise_host};
 pub use error::{AdapterCallError, CallFailure, LoadError, RegistryFailure, SandboxViolation};
+pub use grants::{Grants, Permissions, normalise_host};
 pub use limits::SandboxLimits;
 pub use loaded::{AdapterSource, LoadedAdapter};
 pub use outbound::{AuthFuture, Outbound, RegistryAuthRequest, RegistryAuthenticator};

@@ -48,6 +48,10 @@ pub struct Scaffolded {
     /// The component `cargo build --target wasm32-wasip2 --release` makes,
     /// relative to `dir`.
     pub wasm: PathBuf,
+    /// The root of a Cargo workspace `dir` lies in, if any. The crate has
+    /// its own `[workspace]` table; to make it a member of this one instead,
+    /// delete that table.
+    pub enclosing_workspace: Option<PathBuf>,
 }
 
 /// Scaffolding failed; nothing outside `dir` was touched.
@@ -77,16 +81,32 @@ pub fn scaffold(options: &ScaffoldOptions) -> Result<Scaffolded, ScaffoldError> 
     };
     let files = templates::render(&name, &sdk);
     let written = write::write_all(&options.dir, &files)?;
+    let enclosing_workspace = options
+        .dir
+        .parent()
+        .and_then(|parent| absolute_crate_dir(parent).ok())
+        .and_then(|parent| enclosing_workspace(&parent));
     Ok(Scaffolded {
         dir: options.dir.clone(),
         files: written,
         package: name.package(),
         wasm: Path::new("target/wasm32-wasip2/release").join(name.wasm_file()),
+        enclosing_workspace,
     })
 }
 
+/// The nearest directory at or above `dir` whose Cargo.toml has a `[workspace]` table.
+fn enclosing_workspace(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| {
+            std::fs::read_to_string(d.join("Cargo.toml"))
+                .is_ok_and(|text| text.lines().any(|l| l.trim() == "[workspace]"))
+        })
+        .map(Path::to_path_buf)
+}
+
 /// Check that `sdk` is the SDK crate and say how `crate_dir` reaches it:
-/// relative when both share a root, else absolute.
+/// relative when they share a directory below the root, else absolute.
 fn sdk_dependency_path(sdk: &Path, crate_dir: &Path) -> Result<String, ScaffoldError> {
     let manifest = sdk.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).map_err(|e| {
@@ -181,7 +201,10 @@ mod tests {
 
     #[test]
     fn path_sdk_is_relative_and_checked() {
-        let tmp = tempfile::tempdir().expect("tempdir");
+        // Beside the SDK (in the repository's target/), so the path is relative.
+        let scratch = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/scaffold-test");
+        std::fs::create_dir_all(&scratch).expect("target/scaffold-test");
+        let tmp = tempfile::tempdir_in(&scratch).expect("tempdir");
         let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../adapters/sdk");
         let dir = tmp.path().join("nested/acme");
         scaffold(&ScaffoldOptions {
@@ -196,6 +219,17 @@ mod tests {
             "{manifest}"
         );
         assert!(!dir.join("vendor").exists() && !dir.join("wit").exists());
+        assert_eq!(
+            enclosing_workspace(&dir),
+            Some(dir.clone()),
+            "the crate is its own workspace"
+        );
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let root = std::fs::canonicalize(&workspace).expect("workspace");
+        assert_eq!(
+            enclosing_workspace(&root.join("tests/adapters")),
+            Some(root)
+        );
 
         let e = scaffold(&ScaffoldOptions {
             name: "acme2".into(),

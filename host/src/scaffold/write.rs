@@ -101,7 +101,10 @@ pub fn relative_path(from: &Path, to: &Path) -> Option<String> {
     let from: Vec<Component<'_>> = from.components().collect();
     let to: Vec<Component<'_>> = to.components().collect();
     let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
-    if common == 0 {
+    if !from[..common]
+        .iter()
+        .any(|c| matches!(c, Component::Normal(_)))
+    {
         return None;
     }
     let mut parts: Vec<String> = vec!["..".to_owned(); from.len() - common];
@@ -128,6 +131,11 @@ mod tests {
         );
         assert_eq!(r("/w/x", "/w/x/vendor").as_deref(), Some("vendor"));
         assert_eq!(r("/w/x", "/w/x").as_deref(), Some("."));
+        assert_eq!(
+            r("/tmp/x", "/w/sdk"),
+            None,
+            "only the root in common: absolute"
+        );
     }
 
     #[test]

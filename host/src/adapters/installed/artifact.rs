@@ -88,7 +88,11 @@ pub async fn publish_component(
         message: e.to_string(),
     })?;
     let config_digest = Digest::sha256_of(&config);
-    if client.blob_size(repository, &config_digest).await?.is_none() {
+    if client
+        .blob_size(repository, &config_digest)
+        .await?
+        .is_none()
+    {
         client.push_blob_bytes(repository, config.clone()).await?;
     }
     if client.blob_size(repository, &layer_digest).await?.is_none() {

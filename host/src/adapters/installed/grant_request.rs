@@ -98,7 +98,12 @@ pub fn declared_but_ungranted(info: &AdapterInfo, grants: &Grants) -> (Vec<Strin
     (hosts, settings)
 }
 
-fn not_declared(info: &AdapterInfo, what: &'static str, given: &str, declared: String) -> InstallError {
+fn not_declared(
+    info: &AdapterInfo,
+    what: &'static str,
+    given: &str,
+    declared: String,
+) -> InstallError {
     InstallError::NotDeclared {
         adapter: info.name.clone(),
         what,

@@ -188,7 +188,12 @@ mod tests {
                 Ok(())
             })
             .expect("write");
-        let names: Vec<String> = store.list().expect("list").into_iter().map(|r| r.name).collect();
+        let names: Vec<String> = store
+            .list()
+            .expect("list")
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
         assert_eq!(names, ["a", "b"]);
         let failed: Result<(), _> = store.update(|r| {
             r.clear();

@@ -34,6 +34,8 @@ struct Report<'a> {
     /// The component a release build makes, relative to `dir`.
     wasm: String,
     next_steps: Vec<String>,
+    /// A Cargo workspace the crate lies in (it is its own workspace regardless).
+    enclosing_workspace: Option<String>,
 }
 
 /// Scaffold the crate and say what to do next.
@@ -62,6 +64,10 @@ pub fn run(ctx: &CommandContext, args: NewArgs) -> anyhow::Result<ExitCode> {
         files: relative_files(&done),
         wasm: slashed(&done.wasm),
         next_steps: next_steps(&args.name, &done),
+        enclosing_workspace: done
+            .enclosing_workspace
+            .as_ref()
+            .map(|p| p.display().to_string()),
     };
     match ctx.global.output {
         OutputFormat::Json => print_json(&report)?,
@@ -76,6 +82,14 @@ pub fn run(ctx: &CommandContext, args: NewArgs) -> anyhow::Result<ExitCode> {
             println!("\nNext steps:");
             for step in &report.next_steps {
                 println!("  {step}");
+            }
+            if let Some(root) = &report.enclosing_workspace {
+                println!(
+                    "\nNote: {} lies inside the Cargo workspace at {root}. The crate is its own \
+                     workspace (a [workspace] table in its Cargo.toml); if {root}'s members \
+                     include it, delete that table.",
+                    report.dir
+                );
             }
             println!(
                 "\nThen replace the placeholder API in src/lib.rs (see its TODOs); README.md \

@@ -31,7 +31,12 @@ pub async fn run(ctx: &CommandContext, args: PublishArgs) -> anyhow::Result<Exit
         let bytes = bytes.clone();
         move || -> anyhow::Result<_> {
             let engine = CommandContext::engine()?;
-            let loaded = engine.load(AdapterSource::Installed { from: origin.clone() }, &bytes)?;
+            let loaded = engine.load(
+                AdapterSource::Installed {
+                    from: origin.clone(),
+                },
+                &bytes,
+            )?;
             let interfaces = engine.interfaces(&bytes, &origin)?;
             Ok((loaded.info().clone(), interfaces))
         }

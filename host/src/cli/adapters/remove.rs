@@ -18,19 +18,23 @@ pub struct RemoveArgs {
 pub fn run(ctx: &CommandContext, args: RemoveArgs) -> anyhow::Result<ExitCode> {
     let store = InstalledStore::user_default()
         .ok_or_else(|| anyhow::anyhow!("no config directory; set REGENT_CONFIG_DIR"))?;
-    let removed = store.update(|records| {
-        match records.iter().position(|r| r.name == args.name) {
+    let removed = store.update(
+        |records| match records.iter().position(|r| r.name == args.name) {
             Some(i) => Ok(records.remove(i)),
             None => Err(InstallError::NotInstalled {
                 name: args.name.clone(),
                 installed: if records.is_empty() {
                     "none".to_owned()
                 } else {
-                    records.iter().map(|r| r.name.clone()).collect::<Vec<_>>().join(", ")
+                    records
+                        .iter()
+                        .map(|r| r.name.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 },
             }),
-        }
-    });
+        },
+    );
     let removed = match removed {
         Ok(r) => r,
         Err(e) => {

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::cache::{CachedToken, TokenCache, normalise, parse_scope};
 use super::challenge::{BearerChallenge, Challenge, parse_challenge};
+use super::schemes::SchemeMemory;
 use super::token::{self, short_text};
 use super::{AuthError, CredentialStore, Credentials, RegistryEndpoints, keys};
 use crate::registry::scope::{Authorize, AuthorizeFuture, Scope};
@@ -57,6 +58,7 @@ struct Inner {
     known: Mutex<HashMap<String, Known>>,
     tokens: TokenCache,
     fallback: OnceLock<Arc<dyn CredentialFallback>>,
+    schemes: OnceLock<SchemeMemory>,
 }
 
 /// A boxed future of credentials from a fallback source.
@@ -105,6 +107,7 @@ impl RegistryAuth {
                 known: Mutex::new(HashMap::new()),
                 tokens: TokenCache::default(),
                 fallback: OnceLock::new(),
+                schemes: OnceLock::new(),
             }),
         }
     }
@@ -113,6 +116,13 @@ impl RegistryAuth {
     /// not cover. Set once; later calls are ignored.
     pub fn set_fallback(&self, fallback: Arc<dyn CredentialFallback>) {
         let _ = self.inner.fallback.set(fallback);
+    }
+
+    /// Remember across runs, in the file at `path`, which registries asked
+    /// for Basic credentials, and send them up front to those (saving each
+    /// command a 401 and a resend). Set once; later calls are ignored.
+    pub fn remember_schemes_in(&self, path: std::path::PathBuf) {
+        let _ = self.inner.schemes.set(SchemeMemory::at(path));
     }
 
     /// The HTTP client in use, for requests that should share its connections.
@@ -143,14 +153,29 @@ impl RegistryAuth {
     }
 
     fn known(&self, registry: &str) -> Option<Known> {
-        self.inner
+        let known = self
+            .inner
             .known
             .lock()
             .ok()
-            .and_then(|k| k.get(registry).cloned())
+            .and_then(|k| k.get(registry).cloned());
+        if known.is_none()
+            && let Some(memory) = self.inner.schemes.get()
+            && memory.wants_basic(registry)
+        {
+            // It asked for Basic last run; a 401 now corrects this.
+            if let Ok(mut map) = self.inner.known.lock() {
+                map.entry(registry.to_owned()).or_insert(Known::Basic);
+            }
+            return Some(Known::Basic);
+        }
+        known
     }
 
     fn remember(&self, registry: &str, how: Known) {
+        if let Some(memory) = self.inner.schemes.get() {
+            memory.record(registry, matches!(how, Known::Basic));
+        }
         if let Ok(mut known) = self.inner.known.lock() {
             known.insert(registry.to_owned(), how);
         }

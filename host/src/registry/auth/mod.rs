@@ -24,6 +24,7 @@ mod endpoints;
 mod error;
 mod helper;
 pub mod keys;
+mod schemes;
 mod secret;
 mod store;
 mod token;
