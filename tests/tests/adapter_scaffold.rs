@@ -1,15 +1,22 @@
 //! `regent adapter new` as an adapter author runs it: the scaffolded crate
 //! builds for wasm32-wasip2 against the vendored SDK, and its own end-to-end
 //! test (build, install into a private regent, list tags from a fake API on
-//! 127.0.0.1) passes. Cargo runs offline: the crate's dependencies are the
+//! 127.0.0.1) passes; then the built component is published to the CNCF
+//! registry, installed from there by digest with grants, and used for a
+//! policy cleanup. Cargo runs offline: the crate's dependencies are the
 //! workspace's, already in the local registry cache.
 
 use std::path::Path;
 use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use regent_tests::cli::{regent, regent_bin, success};
+use regent_tests::regent_env::RegentEnv;
+use regent_tests::registry::{RegistrySetup, TestRegistry};
+use regent_tests::stub_http::{Recorded, Reply, StubServer};
 use serde_json::Value;
+use sha2::{Digest as _, Sha256};
 
 fn workspace() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -123,12 +130,181 @@ fn scaffolded_crate_builds_and_passes_its_own_test_against_a_fake() {
         stdout.contains("test lists_tags_through_regent_from_a_fake_api ... ok"),
         "{stdout}"
     );
+    let wasm = target.join("wasm32-wasip2/release/acme_registry_regent_adapter.wasm");
     assert!(
-        target
-            .join("wasm32-wasip2/release/acme_registry_regent_adapter.wasm")
-            .is_file(),
+        wasm.is_file(),
         "the component was built into the shared target directory"
     );
+    publish_install_and_clean_up(&wasm);
+}
+
+/// The operator's half of ADAPTERS.md with the freshly built component:
+/// publish it to the real CNCF registry, install it from there by digest
+/// with grants, and run a policy cleanup through it against a fake of the
+/// scaffold's placeholder API (plus the Registry API the host uses).
+fn publish_install_and_clean_up(wasm: &Path) {
+    let registry = TestRegistry::start(RegistrySetup::Plain);
+    let fake = PlaceholderRegistry::start(&["v1", "v2", "v3", "v4"]);
+    let env = RegentEnv::new_for(&fake.server.authority());
+    let insecure = registry.authority();
+    let published = env.json(&[
+        "adapter",
+        "publish",
+        wasm.to_str().expect("utf-8"),
+        &format!("{insecure}/adapters/acme-registry:0.1.0"),
+        "--insecure-registry",
+        &insecure,
+    ]);
+    let pinned = published["pinned"].as_str().expect("pinned");
+    env.json(&[
+        "adapter",
+        "install",
+        pinned,
+        "--grant-setting",
+        "acme-registry-api-url",
+        "--grant-setting",
+        "acme-registry-token",
+        "--insecure-registry",
+        &insecure,
+    ]);
+    let policy = env.write(
+        "policy.yaml",
+        "version: 1\nfreshness: 0s\nrules:\n  - name: keep-newest\n    action: keep\n    newest: 2\n  - name: rest\n    action: delete\n    tags: { match: 'v.*' }\n",
+    );
+    let api = format!("http://{}/api", fake.server.authority());
+    let out = env.json(&[
+        "cleanup",
+        "--repo",
+        &format!("{}/team/app", fake.server.authority()),
+        "--policy",
+        policy.to_str().expect("utf-8"),
+        "--repo-container-registry",
+        "acme-registry",
+        "--repo-acme-registry-api-url",
+        &api,
+        "--repo-acme-registry-token",
+        "s3cret",
+    ]);
+    assert_eq!(
+        out["plan"]["repositories"][0]["listing"], "native",
+        "{out:#}"
+    );
+    assert_eq!(fake.tags(), ["v3", "v4"], "{out:#}");
+    assert!(
+        fake.server
+            .requests()
+            .iter()
+            .any(|r| r.path.starts_with("/api/")
+                && r.header("authorization") == Some("Bearer s3cret")),
+        "the listing went through the adapter with the granted token"
+    );
+    let audited = std::fs::read_to_string(env.audit_log()).expect("audit log");
+    assert_eq!(audited.lines().count(), 2, "{audited}");
+    assert!(
+        audited.contains("\"implementation\":\"acme-registry\""),
+        "{audited}"
+    );
+}
+
+/// The scaffold's placeholder tag API and the Registry API over one set of
+/// tags (one small manifest each, pushed a day apart), deletable by digest.
+struct PlaceholderRegistry {
+    server: StubServer,
+    tags: Arc<Mutex<Vec<(String, Vec<u8>, String)>>>,
+}
+
+impl PlaceholderRegistry {
+    fn start(names: &[&str]) -> Self {
+        let tags: Vec<(String, Vec<u8>, String)> = names
+            .iter()
+            .map(|name| {
+                let manifest = format!(
+                    r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{}","size":2}},"layers":[],"annotations":{{"tag":"{name}"}}}}"#,
+                    "4".repeat(64)
+                )
+                .into_bytes();
+                let digest = format!("sha256:{}", hex(&Sha256::digest(&manifest)));
+                ((*name).to_owned(), manifest, digest)
+            })
+            .collect();
+        let tags = Arc::new(Mutex::new(tags));
+        let state = tags.clone();
+        let server = StubServer::start(move |r| answer(&state, r));
+        Self { server, tags }
+    }
+
+    fn tags(&self) -> Vec<String> {
+        let tags = self.tags.lock().expect("state");
+        tags.iter().map(|(name, _, _)| name.clone()).collect()
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn answer(state: &Mutex<Vec<(String, Vec<u8>, String)>>, r: &Recorded) -> Reply {
+    let mut tags = state.lock().expect("state");
+    let path = r.path.split('?').next().unwrap_or_default();
+    if path == "/v2/" {
+        return Reply::new(200, "{}");
+    }
+    if path == "/api/repositories/team/app/tags" {
+        let listed: Vec<Value> = tags
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _, _))| {
+                serde_json::json!({ "name": name, "pushed_at": 1_700_000_000 + 86_400 * i as i64 })
+            })
+            .collect();
+        return Reply::new(
+            200,
+            serde_json::json!({ "tags": listed, "next": null }).to_string(),
+        )
+        .header("Content-Type", "application/json");
+    }
+    if path == "/v2/team/app/tags/list" {
+        let names: Vec<&str> = tags.iter().map(|(n, _, _)| n.as_str()).collect();
+        return Reply::new(
+            200,
+            serde_json::json!({ "name": "team/app", "tags": names }).to_string(),
+        )
+        .header("Content-Type", "application/json");
+    }
+    let Some(reference) = path.strip_prefix("/v2/team/app/manifests/") else {
+        return Reply::new(
+            404,
+            r#"{"errors":[{"code":"NAME_UNKNOWN","message":"unknown"}]}"#,
+        );
+    };
+    let found = tags
+        .iter()
+        .find(|(name, _, digest)| name == reference || digest == reference)
+        .cloned();
+    let Some((_, manifest, digest)) = found else {
+        return Reply::new(
+            404,
+            r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"unknown"}]}"#,
+        )
+        .header("Content-Type", "application/json");
+    };
+    match r.method.as_str() {
+        "DELETE" if reference.starts_with("sha256:") => {
+            tags.retain(|(_, _, d)| *d != digest);
+            Reply::new(202, "")
+        }
+        "GET" | "HEAD" => {
+            let body = if r.method == "GET" {
+                manifest.clone()
+            } else {
+                Vec::new()
+            };
+            Reply::new(200, body)
+                .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                .header("Docker-Content-Digest", &digest)
+        }
+        _ => Reply::new(405, r#"{"errors":[{"code":"UNSUPPORTED","message":"no"}]}"#),
+    }
 }
 
 #[test]

@@ -319,7 +319,7 @@ fn classify(
 /// The adapter's declared hosts, the registry in use, and the hosts of API
 /// endpoint settings the user gave; for an installed adapter only those it
 /// was granted (an endpoint's host counts as granted with its setting). The
-/// second list holds what was declared but not granted.
+/// second list holds the declared hosts that were not granted.
 fn allow_list_for(
     info: &AdapterInfo,
     context: &SessionContext,
@@ -351,12 +351,9 @@ fn allow_list_for(
                     port: u.port_or_known_default(),
                 })
             });
-        if let Some(rule) = host {
-            if permissions.allows_setting(&spec.name) {
-                allow.push(rule);
-            } else {
-                ungranted.push(rule);
-            }
+        // An ungranted endpoint setting cannot be read, so its host is moot.
+        if let Some(rule) = host.filter(|_| permissions.allows_setting(&spec.name)) {
+            allow.push(rule);
         }
     }
     (allow, ungranted)
