@@ -206,16 +206,19 @@ fn publish_install_and_clean_up(wasm: &Path) {
     );
 }
 
+/// A tag of the fake: name, manifest bytes, manifest digest.
+type FakeTag = (String, Vec<u8>, String);
+
 /// The scaffold's placeholder tag API and the Registry API over one set of
 /// tags (one small manifest each, pushed a day apart), deletable by digest.
 struct PlaceholderRegistry {
     server: StubServer,
-    tags: Arc<Mutex<Vec<(String, Vec<u8>, String)>>>,
+    tags: Arc<Mutex<Vec<FakeTag>>>,
 }
 
 impl PlaceholderRegistry {
     fn start(names: &[&str]) -> Self {
-        let tags: Vec<(String, Vec<u8>, String)> = names
+        let tags: Vec<FakeTag> = names
             .iter()
             .map(|name| {
                 let manifest = format!(
@@ -243,7 +246,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn answer(state: &Mutex<Vec<(String, Vec<u8>, String)>>, r: &Recorded) -> Reply {
+fn answer(state: &Mutex<Vec<FakeTag>>, r: &Recorded) -> Reply {
     let mut tags = state.lock().expect("state");
     let path = r.path.split('?').next().unwrap_or_default();
     if path == "/v2/" {
