@@ -28,15 +28,31 @@ pub fn regent_bin() -> PathBuf {
 /// Every test's regent shares one compile cache (`target/<profile>/regent-test-cache`):
 /// entries are keyed by component digest, so sharing is safe, and compiling
 /// every bundled adapter again for each test would cost seconds per test.
-/// Installed adapters and their grants live in `dir/config`, private to the
-/// test (never the user's own `~/.config/regent`).
+/// The rest of the cache (which registries asked for Basic credentials) and
+/// the installed adapters with their grants (`dir/config`) are private to
+/// the test: a loopback port reused by another test's server must not
+/// inherit them, and the user's own `~/.config/regent` is never touched.
 pub fn regent(dir: &std::path::Path) -> Command {
     let mut command = Command::new(regent_bin());
     command
-        .env("REGENT_CACHE_DIR", shared_cache_dir())
+        .env("REGENT_CACHE_DIR", private_cache_dir(dir))
         .env("REGENT_CONFIG_DIR", dir.join("config"))
         .env_remove("REGENT_REPO_CONTAINER_REGISTRY");
     command
+}
+
+/// `dir/regent-cache`, whose `components` folder links to the shared
+/// compile cache.
+fn private_cache_dir(dir: &std::path::Path) -> PathBuf {
+    let shared = shared_cache_dir().join("components");
+    let private = dir.join("regent-cache");
+    std::fs::create_dir_all(&shared).expect("create the shared compile cache");
+    std::fs::create_dir_all(&private).expect("create the test's cache dir");
+    let link = private.join("components");
+    if std::fs::symlink_metadata(&link).is_err() {
+        std::os::unix::fs::symlink(&shared, &link).expect("link the shared compile cache");
+    }
+    private
 }
 
 /// The compile cache shared by all tests' regent runs.

@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use base64::Engine as _;
 use regent::cleanup::audit::{Actor, AdapterIdentity, AuditEntry, AuditOutcome, AuditRecord};
-use regent_tests::cli::{regent, shared_cache_dir};
+use regent_tests::cli::regent;
 use regent_tests::images::{BuiltIndex, OciLayout, TestImage, sha256_digest};
 use regent_tests::registry::{RegistrySetup, TestRegistry};
 use regent_tests::skopeo::Skopeo;
@@ -127,7 +127,7 @@ impl Env {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = regent(&shared_cache_dir());
+        let mut command = regent(self.dir.path());
         command
             .args(args)
             .args([

@@ -95,7 +95,8 @@ impl RegistryAccess {
             &options.transport,
             Arc::new(auth.clone()),
         );
-        let adapter_http = adapter_client().map_err(AccessError::AdapterClient)?;
+        let adapter_http =
+            crate::runtime::Outbound::default_client().map_err(AccessError::AdapterClient)?;
         let plain_outbound = Outbound::new(adapter_http, tokio::runtime::Handle::current());
         let outbound = plain_outbound
             .clone()
@@ -259,23 +260,6 @@ fn fill_from_aws_files(settings: &mut SettingValues, info: &AdapterInfo) {
             settings.insert(name, value);
         }
     }
-}
-
-/// The client adapters' HTTP goes through: the settings of
-/// [`Outbound::default_client`] (no redirects, since a redirect could leave
-/// the allow-list; regent's user agent; a 10 s connect timeout), with TLS
-/// whose system roots load on the first handshake. Adapters of plain-HTTP
-/// registries mostly send nothing, and loading the roots for them was a
-/// large part of every command's start-up.
-fn adapter_client() -> Result<reqwest::Client, String> {
-    let tls = crate::tls::client_config(Vec::new(), None)?;
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("regent/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .tls_backend_preconfigured(tls)
-        .build()
-        .map_err(|e| crate::errors::chain(&e))
 }
 
 /// Where the registries that asked for Basic credentials are remembered:

@@ -48,14 +48,17 @@ impl Outbound {
     }
 
     /// The client regent gives adapters: no redirects (a redirect could leave
-    /// the allow-list), a user agent naming regent.
-    pub fn default_client() -> Result<reqwest::Client, reqwest::Error> {
-        crate::tls::install_crypto_provider();
+    /// the allow-list), a user agent naming regent, and TLS whose system
+    /// roots load on the first handshake (most adapter sessions send nothing).
+    pub fn default_client() -> Result<reqwest::Client, String> {
+        let tls = crate::tls::client_config(Vec::new(), None)?;
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("regent/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
+            .tls_backend_preconfigured(tls)
             .build()
+            .map_err(|e| crate::errors::chain(&e))
     }
 
     /// Use `authenticator` for requests that ask for registry credentials.

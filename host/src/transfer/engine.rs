@@ -221,8 +221,10 @@ impl Copier {
             skip_existing: false,
             ..UploadOptions::default()
         };
+        // Layout blobs and registry blob streams both fail at their end
+        // unless the content hashes to `digest`: hashing once is enough.
         self.target
-            .push_blob(target, reader, blob.size.or(Some(size)), &options)
+            .push_verified_blob(target, reader, blob.size.or(Some(size)), &options)
             .await
             .map_err(|e| self.write_error(job, e))?;
         self.locations.record(&digest, target);

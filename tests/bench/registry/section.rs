@@ -89,7 +89,7 @@ Written by `cargo run -p regent-tests --bin registry-bench` (`just bench`) on {d
 - Registry: {registry}, htpasswd (Basic) auth, filesystem storage, deletes enabled, on loopback.\n\
 - skopeo: {skopeo} (`skopeo --version`).\n\
 - regent: `{bin}` ({profile}), built {built} from {source}; run from a copy taken at the start.\n\
-- Medians of {reps} alternating repetitions (the contender that starts rotates). The whole run took {total:.0} s, of which seeding {seeding:.1} s; regent's first run with an empty compile cache took {first:.2} s (untimed warm-up; every timed run loads its adapter from the cache).\n\n\
+- Medians of {reps} alternating repetitions (the contender that starts rotates). The whole run took {total:.0} s, of which seeding {seeding:.1} s; regent's first run with an empty compile cache took {first:.2} s (untimed warm-up; every timed run loads its adapter from the cache, and sends the Basic credentials up front because that cache also records that this registry asked for them).\n\n\
 {table}\n\n",
         heading = report::HEADING,
         date = report::now_utc(),

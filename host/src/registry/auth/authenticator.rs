@@ -153,23 +153,19 @@ impl RegistryAuth {
     }
 
     fn known(&self, registry: &str) -> Option<Known> {
-        let known = self
-            .inner
+        self.inner
             .known
             .lock()
             .ok()
-            .and_then(|k| k.get(registry).cloned());
-        if known.is_none()
-            && let Some(memory) = self.inner.schemes.get()
-            && memory.wants_basic(registry)
-        {
-            // It asked for Basic last run; a 401 now corrects this.
-            if let Ok(mut map) = self.inner.known.lock() {
-                map.entry(registry.to_owned()).or_insert(Known::Basic);
-            }
-            return Some(Known::Basic);
-        }
-        known
+            .and_then(|k| k.get(registry).cloned())
+    }
+
+    /// Whether `registry` asked for Basic credentials in an earlier run.
+    fn asked_for_basic_before(&self, registry: &str) -> bool {
+        self.inner
+            .schemes
+            .get()
+            .is_some_and(|memory| memory.wants_basic(registry))
     }
 
     fn remember(&self, registry: &str, how: Known) {
@@ -209,6 +205,12 @@ impl RegistryAuth {
                 Some(Credentials::RegistryToken(t)) => Ok(Some(bearer(t.expose()))),
                 _ => Ok(None),
             },
+            // Only here, where a 401 is answered and corrects it, does what
+            // an earlier run learnt count; adapters' requests probe instead.
+            None if self.asked_for_basic_before(&registry) => Ok(self
+                .credentials(&registry)
+                .await?
+                .and_then(|c| c.basic_header())),
             Some(Known::Open) | None => Ok(None),
         }
     }

@@ -113,6 +113,39 @@ impl RegistryClient {
     where
         R: AsyncRead + Unpin + Send,
     {
+        self.push_blob_from(repository, content, size, options, false)
+            .await
+    }
+
+    /// [`Self::push_blob`] from a reader that fails at its end unless the
+    /// content hashed to `options.expected` (a verifying layout blob or
+    /// registry blob stream): a monolithic upload then does not hash it a
+    /// second time, and commits only after all of it was read without error.
+    pub async fn push_verified_blob<R>(
+        &self,
+        repository: &str,
+        content: R,
+        size: Option<u64>,
+        options: &UploadOptions,
+    ) -> Result<PushedBlob, RegistryError>
+    where
+        R: AsyncRead + Unpin + Send,
+    {
+        self.push_blob_from(repository, content, size, options, true)
+            .await
+    }
+
+    async fn push_blob_from<R>(
+        &self,
+        repository: &str,
+        content: R,
+        size: Option<u64>,
+        options: &UploadOptions,
+        source_verifies: bool,
+    ) -> Result<PushedBlob, RegistryError>
+    where
+        R: AsyncRead + Unpin + Send,
+    {
         check_repository(repository)?;
         if let Some(expected) = &options.expected
             && options.skip_existing
@@ -137,8 +170,20 @@ impl RegistryClient {
                     return Err(self.source_error(&resource, size_error(size, bytes.len() as u64)));
                 }
                 let session = self.start_upload(repository).await?;
-                self.upload_monolithic(session, bytes, options.expected.as_ref())
-                    .await
+                match &options.expected {
+                    Some(expected) if source_verifies => {
+                        self.commit(session, expected, bytes).await?;
+                        Ok(PushedBlob {
+                            digest: expected.clone(),
+                            size,
+                            method: UploadMethod::Monolithic,
+                        })
+                    }
+                    _ => {
+                        self.upload_monolithic(session, bytes, options.expected.as_ref())
+                            .await
+                    }
+                }
             }
             _ => {
                 let session = self.start_upload(repository).await?;
