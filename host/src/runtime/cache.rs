@@ -26,6 +26,9 @@ const HEADER_LEN: usize = MAGIC.len() + 32;
 #[derive(Debug, Clone)]
 pub struct ComponentCache {
     dir: Option<PathBuf>,
+    /// The engine settings' hash, computed once by [`ComponentCache::bound_to`]
+    /// (every file name carries it).
+    engine_key: Option<u64>,
 }
 
 impl ComponentCache {
@@ -33,12 +36,16 @@ impl ComponentCache {
     pub fn at(dir: impl Into<PathBuf>) -> Self {
         Self {
             dir: Some(dir.into()),
+            engine_key: None,
         }
     }
 
     /// No cache: every load compiles.
     pub fn disabled() -> Self {
-        Self { dir: None }
+        Self {
+            dir: None,
+            engine_key: None,
+        }
     }
 
     /// `$REGENT_CACHE_DIR`, else the platform cache dir (`~/.cache/regent`).
@@ -57,14 +64,19 @@ impl ComponentCache {
         self.dir.as_deref()
     }
 
+    /// This cache for `engine`: its settings' hash is computed once here
+    /// rather than for every file looked up.
+    pub(super) fn bound_to(mut self, engine: &Engine) -> Self {
+        self.engine_key = Some(engine_key(engine));
+        self
+    }
+
     fn path_for(&self, engine: &Engine, component_digest: &str) -> Option<PathBuf> {
-        let mut hasher = DefaultHasher::new();
-        engine.precompile_compatibility_hash().hash(&mut hasher);
+        let key = self.engine_key.unwrap_or_else(|| engine_key(engine));
         let name = format!(
-            "{}-wasmtime{}-{:016x}.cwasm",
+            "{}-wasmtime{}-{key:016x}.cwasm",
             component_digest.trim_start_matches("sha256:"),
             wasmtime_version(),
-            hasher.finish()
         );
         self.dir.as_ref().map(|d| d.join(name))
     }
@@ -138,6 +150,13 @@ impl ComponentCache {
         };
         let _ = write();
     }
+}
+
+/// A hash of everything in `engine`'s settings that compiled code depends on.
+fn engine_key(engine: &Engine) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    hasher.finish()
 }
 
 fn verified_payload(bytes: &[u8]) -> Option<&[u8]> {

@@ -1,6 +1,6 @@
 //! The one wasmtime engine, its linker, and the epoch ticker behind call deadlines.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -32,7 +32,9 @@ pub struct AdapterEngine {
 
 pub(super) struct Inner {
     pub engine: Engine,
-    pub linker: Linker<AdapterState>,
+    /// Built on first instantiation: linking WASI costs about a millisecond
+    /// that commands using no adapter call should not pay.
+    pub linker: OnceLock<Result<Linker<AdapterState>, String>>,
     pub limits: SandboxLimits,
     pub cache: ComponentCache,
 }
@@ -43,16 +45,12 @@ impl AdapterEngine {
         let mut config = Config::new();
         config.wasm_component_model(true).epoch_interruption(true);
         let engine = Engine::new(&config).map_err(|e| format!("starting wasmtime: {e}"))?;
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
-            .map_err(|e| format!("linking WASI: {e}"))?;
-        Adapter::add_to_linker::<_, HasSelf<AdapterState>>(&mut linker, |state| state)
-            .map_err(|e| format!("linking the host interface: {e}"))?;
         start_ticker(&engine);
+        let cache = cache.bound_to(&engine);
         Ok(Self {
             inner: Arc::new(Inner {
                 engine,
-                linker,
+                linker: OnceLock::new(),
                 limits,
                 cache,
             }),
@@ -118,8 +116,10 @@ impl AdapterEngine {
     ) -> Result<LoadedAdapter, LoadError> {
         let bytes: bytes::Bytes = bytes.into();
         let digest = digest.map_or_else(|| digest_of(&bytes), str::to_owned);
+        // The cached info was validated before it was stored, and the file
+        // is checksummed and private to the user, so it is not re-validated.
         match self.inner.cache.load_info(&self.inner.engine, &digest) {
-            Some(info) if super::validate::info(&info).is_ok() => Ok(LoadedAdapter::new(
+            Some(info) => Ok(LoadedAdapter::new(
                 self.clone(),
                 None,
                 Some(bytes),
@@ -155,14 +155,33 @@ impl AdapterEngine {
             }
         };
         check_wit_version(&self.inner.engine, &component, origin)?;
-        self.inner
-            .linker
+        self.linker()
+            .map_err(|message| LoadError::Link {
+                origin: origin.to_owned(),
+                message,
+            })?
             .instantiate_pre(&component)
             .and_then(AdapterPre::new)
             .map_err(|e| LoadError::Link {
                 origin: origin.to_owned(),
                 message: format!("{e:#}"),
             })
+    }
+
+    /// WASI and the host interface, linked once per engine.
+    fn linker(&self) -> Result<&Linker<AdapterState>, String> {
+        self.inner
+            .linker
+            .get_or_init(|| {
+                let mut linker = Linker::new(&self.inner.engine);
+                wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+                    .map_err(|e| format!("linking WASI: {e}"))?;
+                Adapter::add_to_linker::<_, HasSelf<AdapterState>>(&mut linker, |state| state)
+                    .map_err(|e| format!("linking the host interface: {e}"))?;
+                Ok(linker)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     fn probe_info(

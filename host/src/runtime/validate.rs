@@ -57,7 +57,10 @@ pub fn info(info: &AdapterInfo) -> Result<(), String> {
                 }
             }
             HostPattern::Regex(r) => {
+                // Compiled as the catalog compiles it (ASCII, case-insensitive).
                 regex::RegexBuilder::new(r)
+                    .case_insensitive(true)
+                    .unicode(false)
                     .size_limit(REGEX_SIZE_LIMIT)
                     .build()
                     .map_err(|e| format!("address pattern {p} is not a valid regex: {e}"))?;
