@@ -11,6 +11,7 @@ pub mod cli;
 pub mod distribution_config;
 pub mod errors;
 pub mod events;
+pub mod private_files;
 pub mod publish;
 pub mod registry;
 pub mod runtime;

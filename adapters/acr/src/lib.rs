@@ -63,19 +63,6 @@ struct AccessAnswer {
     access_token: Option<String>,
 }
 
-/// `http` for loopback registries (as Docker treats 127.0.0.0/8), else `https`.
-fn registry_scheme(registry: &str) -> &'static str {
-    let host = match registry.strip_prefix('[') {
-        Some(rest) => rest.split(']').next().unwrap_or(rest),
-        None => registry.split(':').next().unwrap_or(registry),
-    };
-    if host.eq_ignore_ascii_case("localhost") || host.starts_with("127.") || host == "::1" {
-        "http"
-    } else {
-        "https"
-    }
-}
-
 /// The data-plane base URL (no trailing slash): the setting, else the registry.
 fn api_base(registry: &str) -> Result<String> {
     match settings::get(API_URL) {
@@ -89,7 +76,10 @@ fn api_base(registry: &str) -> Result<String> {
                 )))
             }
         }
-        None => Ok(format!("{}://{registry}", registry_scheme(registry))),
+        None => Ok(format!(
+            "{}://{registry}",
+            regent_adapter_sdk::http::registry_scheme(registry)
+        )),
     }
 }
 

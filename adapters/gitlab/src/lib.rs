@@ -199,19 +199,6 @@ fn tag_info(details: TagDetails) -> TagInfo {
     }
 }
 
-/// `http` for loopback registries (as Docker treats 127.0.0.0/8), else `https`.
-fn registry_scheme(registry: &str) -> &'static str {
-    let host = match registry.strip_prefix('[') {
-        Some(rest) => rest.split(']').next().unwrap_or(rest),
-        None => registry.split(':').next().unwrap_or(registry),
-    };
-    if host.eq_ignore_ascii_case("localhost") || host.starts_with("127.") || host == "::1" {
-        "http"
-    } else {
-        "https"
-    }
-}
-
 /// Whether a 404 from the registry is a distribution error about the tag or
 /// repository (the endpoint exists) rather than an unknown route.
 fn is_distribution_not_found(response: &Response) -> bool {
@@ -262,7 +249,7 @@ impl GitLab {
 
     /// The registry's tag-only delete with the host's Docker-config credentials.
     fn delete_via_registry(&self, at: &Location, tags: Vec<TagRef>) -> Result<Vec<DeleteResult>> {
-        let scheme = registry_scheme(&at.registry);
+        let scheme = regent_adapter_sdk::http::registry_scheme(&at.registry);
         let scopes = vec![format!("repository:{}:pull,delete", at.repository)];
         let mut results = Vec::with_capacity(tags.len());
         for (index, t) in tags.into_iter().enumerate() {
@@ -381,14 +368,6 @@ register_adapter!(GitLab);
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn loopback_registries_use_plain_http() {
-        assert_eq!(registry_scheme("127.0.0.1:5000"), "http");
-        assert_eq!(registry_scheme("localhost"), "http");
-        assert_eq!(registry_scheme("[::1]:5000"), "http");
-        assert_eq!(registry_scheme("registry.gitlab.com"), "https");
-    }
 
     #[test]
     fn details_map_to_tag_info() {

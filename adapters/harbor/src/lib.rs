@@ -48,19 +48,6 @@ struct Tag {
     pull_time: Option<String>,
 }
 
-/// `http` for loopback registries (as Docker treats 127.0.0.0/8), else `https`.
-fn registry_scheme(registry: &str) -> &'static str {
-    let host = match registry.strip_prefix('[') {
-        Some(rest) => rest.split(']').next().unwrap_or(rest),
-        None => registry.split(':').next().unwrap_or(registry),
-    };
-    if host.eq_ignore_ascii_case("localhost") || host.starts_with("127.") || host == "::1" {
-        "http"
-    } else {
-        "https"
-    }
-}
-
 fn api_base(registry: &str) -> Result<String> {
     match settings::get(API_URL) {
         Some(url) => {
@@ -75,7 +62,7 @@ fn api_base(registry: &str) -> Result<String> {
         }
         None => Ok(format!(
             "{}://{registry}/api/v2.0",
-            registry_scheme(registry)
+            regent_adapter_sdk::http::registry_scheme(registry)
         )),
     }
 }

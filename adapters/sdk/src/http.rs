@@ -212,9 +212,33 @@ pub fn encode_component(text: &str) -> String {
     out
 }
 
+/// The scheme of a registry's own API when no endpoint setting names one:
+/// `http` for loopback registries (as Docker treats 127.0.0.0/8,
+/// `localhost` and `::1`), else `https`.
+pub fn registry_scheme(registry: &str) -> &'static str {
+    let host = match registry.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(rest),
+        None => registry.split(':').next().unwrap_or(registry),
+    };
+    if host.eq_ignore_ascii_case("localhost") || host.starts_with("127.") || host == "::1" {
+        "http"
+    } else {
+        "https"
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::encode_component;
+    use super::{encode_component, registry_scheme};
+
+    #[test]
+    fn loopback_registries_use_plain_http() {
+        assert_eq!(registry_scheme("127.0.0.1:5000"), "http");
+        assert_eq!(registry_scheme("localhost"), "http");
+        assert_eq!(registry_scheme("[::1]:5000"), "http");
+        assert_eq!(registry_scheme("registry.gitlab.com"), "https");
+        assert_eq!(registry_scheme("127x.example.com"), "https");
+    }
 
     #[test]
     fn encodes_slashes_and_spaces() {

@@ -45,19 +45,11 @@ pub async fn publish(
     let config = serde_json::json!({ "created_by": concat!("regent ", env!("CARGO_PKG_VERSION")) })
         .to_string()
         .into_bytes();
-    let config_digest = Digest::sha256_of(&config);
-    let layer_digest = Digest::sha256_of(&layer);
     let size = layer.len() as u64;
-    if client
-        .blob_size(repository, &config_digest)
-        .await?
-        .is_none()
-    {
-        client.push_blob_bytes(repository, config.clone()).await?;
-    }
-    if client.blob_size(repository, &layer_digest).await?.is_none() {
-        client.push_blob_bytes(repository, layer).await?;
-    }
+    let config_digest = client
+        .push_blob_bytes_if_missing(repository, config.clone())
+        .await?;
+    let layer_digest = client.push_blob_bytes_if_missing(repository, layer).await?;
     let manifest = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,

@@ -18,6 +18,7 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use super::types::AdapterInfo;
+use crate::private_files::create_private_dir;
 
 const MAGIC: &[u8; 8] = b"RGNTCW01";
 const HEADER_LEN: usize = MAGIC.len() + 32;
@@ -165,17 +166,6 @@ fn verified_payload(bytes: &[u8]) -> Option<&[u8]> {
     }
     let (header, payload) = bytes.split_at(HEADER_LEN);
     (Sha256::digest(payload).as_slice() == &header[MAGIC.len()..]).then_some(payload)
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
 }
 
 /// The exact wasmtime version, read from Cargo.lock by `build.rs`.

@@ -87,17 +87,12 @@ pub async fn publish_component(
         path: "config".into(),
         message: e.to_string(),
     })?;
-    let config_digest = Digest::sha256_of(&config);
-    if client
-        .blob_size(repository, &config_digest)
-        .await?
-        .is_none()
-    {
-        client.push_blob_bytes(repository, config.clone()).await?;
-    }
-    if client.blob_size(repository, &layer_digest).await?.is_none() {
-        client.push_blob_bytes(repository, component).await?;
-    }
+    let config_digest = client
+        .push_blob_bytes_if_missing(repository, config.clone())
+        .await?;
+    client
+        .push_blob_bytes_if_missing(repository, component)
+        .await?;
     let manifest = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,

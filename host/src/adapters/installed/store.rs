@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::InstallError;
 use super::record::InstalledRecord;
+use crate::private_files::create_private_dir;
 
 const FORMAT: &str = "regent-installed-adapters";
 
@@ -144,17 +145,6 @@ impl InstalledStore {
         temp.persist(path).map_err(|e| io(path, e.error))?;
         Ok(())
     }
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
 }
 
 #[cfg(test)]

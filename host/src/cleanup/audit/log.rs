@@ -37,7 +37,8 @@ impl AuditLog {
         };
         let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
         if let Some(dir) = parent {
-            create_private_dirs(dir).map_err(write_err("create the directory of"))?;
+            crate::private_files::create_private_dir(dir)
+                .map_err(write_err("create the directory of"))?;
         }
         let existed = path.exists();
         let file = open_private_append(path).map_err(write_err("open"))?;
@@ -218,15 +219,6 @@ fn read_last_line(file: &File) -> std::io::Result<Option<(u64, Vec<u8>, bool)>> 
         pos = from;
     }
     Ok(Some((0, tail, ends_with_newline)))
-}
-
-/// Create `dir` and missing parents with mode 0700 (existing ones are left alone).
-fn create_private_dirs(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
 }
 
 /// Open for reading and appending, creating the file with mode 0600.

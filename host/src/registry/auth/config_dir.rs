@@ -5,6 +5,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::{AuthError, DockerConfig};
+use crate::private_files::create_private_dir;
 
 /// The directory holding `config.json`, chosen as Docker chooses it so that
 /// regent, docker and skopeo share one login.
@@ -98,20 +99,6 @@ impl DockerConfigDir {
         file.persist(&target).map_err(|e| fail(e.error))?;
         Ok(())
     }
-}
-
-#[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt as _;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)
 }
 
 #[cfg(unix)]

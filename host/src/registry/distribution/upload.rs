@@ -212,6 +212,21 @@ impl RegistryClient {
             .digest)
     }
 
+    /// Push `content` unless the repository already has a blob of its
+    /// digest (a HEAD first): small artifacts' config and layer blobs.
+    pub async fn push_blob_bytes_if_missing(
+        &self,
+        repository: &str,
+        content: impl Into<Bytes>,
+    ) -> Result<Digest, RegistryError> {
+        let content = content.into();
+        let digest = Digest::sha256_of(&content);
+        if self.blob_size(repository, &digest).await?.is_none() {
+            self.push_blob_bytes(repository, content).await?;
+        }
+        Ok(digest)
+    }
+
     /// Open an upload (`POST /v2/<name>/blobs/uploads/`).
     pub async fn start_upload(&self, repository: &str) -> Result<UploadSession, RegistryError> {
         check_repository(repository)?;

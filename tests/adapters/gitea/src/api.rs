@@ -50,19 +50,6 @@ impl Image {
     }
 }
 
-/// `http` for loopback registries (as Docker treats 127.0.0.0/8), else `https`.
-fn scheme_for(registry: &str) -> &'static str {
-    let host = match registry.strip_prefix('[') {
-        Some(rest) => rest.split(']').next().unwrap_or(rest),
-        None => registry.split(':').next().unwrap_or(registry),
-    };
-    if host.eq_ignore_ascii_case("localhost") || host.starts_with("127.") || host == "::1" {
-        "http"
-    } else {
-        "https"
-    }
-}
-
 /// The API base URL without a trailing `/`: the `gitea-api-url` setting, or
 /// `https://REGISTRY/api/v1` (`http` for loopback registries).
 pub fn base_url(registry: &str) -> Result<String> {
@@ -78,7 +65,10 @@ pub fn base_url(registry: &str) -> Result<String> {
                 )))
             }
         }
-        None => Ok(format!("{}://{registry}/api/v1", scheme_for(registry))),
+        None => Ok(format!(
+            "{}://{registry}/api/v1",
+            regent_adapter_sdk::http::registry_scheme(registry)
+        )),
     }
 }
 
@@ -146,11 +136,5 @@ mod tests {
         assert!(!is_tag("sha256:0123"));
         assert!(!is_tag(".hidden"));
         assert!(!is_tag(""));
-    }
-
-    #[test]
-    fn loopback_registries_use_http() {
-        assert_eq!(scheme_for("127.0.0.1:5000"), "http");
-        assert_eq!(scheme_for("gitea.example.com"), "https");
     }
 }
