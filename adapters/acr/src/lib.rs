@@ -12,7 +12,7 @@
 use std::cell::RefCell;
 
 use base64::Engine as _;
-use regent_adapter_sdk::errors::{invalid_settings, other};
+use regent_adapter_sdk::errors::other;
 use regent_adapter_sdk::http::{self, Request, Response, encode_component};
 use regent_adapter_sdk::{
     Adapter, AdapterError, AdapterInfo, Capabilities, DeleteResult, InfoBuilder, Location,
@@ -65,22 +65,12 @@ struct AccessAnswer {
 
 /// The data-plane base URL (no trailing slash): the setting, else the registry.
 fn api_base(registry: &str) -> Result<String> {
-    match settings::get(API_URL) {
-        Some(url) => {
-            let url = url.trim().trim_end_matches('/').to_owned();
-            if url.starts_with("https://") || url.starts_with("http://") {
-                Ok(url)
-            } else {
-                Err(invalid_settings(format!(
-                    "`{API_URL}` must be an http(s) URL such as https://myregistry.azurecr.io, not `{url}`"
-                )))
-            }
-        }
-        None => Ok(format!(
-            "{}://{registry}",
-            regent_adapter_sdk::http::registry_scheme(registry)
-        )),
-    }
+    Ok(
+        match settings::endpoint(API_URL, "https://myregistry.azurecr.io")? {
+            Some(url) => url,
+            None => format!("{}://{registry}", http::registry_scheme(registry)),
+        },
+    )
 }
 
 /// `application/x-www-form-urlencoded` body.

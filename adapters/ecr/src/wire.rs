@@ -25,17 +25,6 @@ fn is_digest(text: &str) -> bool {
         .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
-/// Whether `tag` is a tag by the distribution grammar (what the host accepts).
-fn is_tag(tag: &str) -> bool {
-    let bytes = tag.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 128
-        && (bytes[0].is_ascii_alphanumeric() || bytes[0] == b'_')
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-}
-
 /// Tags of one `DescribeImages` page, and the names skipped because the
 /// host would refuse them as tags.
 pub fn tags_of_page(page: &Value) -> (Vec<TagInfo>, Vec<String>) {
@@ -61,7 +50,7 @@ pub fn tags_of_page(page: &Value) -> (Vec<TagInfo>, Vec<String>) {
             .map(Vec::as_slice)
             .unwrap_or_default();
         for name in names.iter().filter_map(Value::as_str) {
-            if !is_tag(name) {
+            if !regent_adapter_sdk::is_tag(name) {
                 skipped.push(name.to_owned());
                 continue;
             }

@@ -86,13 +86,7 @@ struct TagDetails {
 /// used for gitlab.com itself: a token for a self-hosted instance must never
 /// be sent to gitlab.com.
 fn api_base(registry: &str) -> Result<String> {
-    if let Some(url) = settings::get(API_URL) {
-        let url = url.trim().trim_end_matches('/').to_owned();
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(invalid_settings(format!(
-                "`{API_URL}` must be an http(s) URL such as {DEFAULT_API}, not `{url}`"
-            )));
-        }
+    if let Some(url) = settings::endpoint(API_URL, DEFAULT_API)? {
         return Ok(url);
     }
     let host = registry.split(':').next().unwrap_or(registry);

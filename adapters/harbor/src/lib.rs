@@ -49,22 +49,15 @@ struct Tag {
 }
 
 fn api_base(registry: &str) -> Result<String> {
-    match settings::get(API_URL) {
-        Some(url) => {
-            let url = url.trim().trim_end_matches('/').to_owned();
-            if url.starts_with("https://") || url.starts_with("http://") {
-                Ok(url)
-            } else {
-                Err(invalid_settings(format!(
-                    "`{API_URL}` must be an http(s) URL such as https://harbor.example.com/api/v2.0, not `{url}`"
-                )))
-            }
-        }
-        None => Ok(format!(
-            "{}://{registry}/api/v2.0",
-            regent_adapter_sdk::http::registry_scheme(registry)
-        )),
-    }
+    Ok(
+        match settings::endpoint(API_URL, "https://harbor.example.com/api/v2.0")? {
+            Some(url) => url,
+            None => format!(
+                "{}://{registry}/api/v2.0",
+                regent_adapter_sdk::http::registry_scheme(registry)
+            ),
+        },
+    )
 }
 
 /// Settings credentials as a Basic header, else the host's Docker-config Basic.

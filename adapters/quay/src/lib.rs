@@ -104,15 +104,6 @@ fn is_digest(text: &str) -> bool {
     hex.len() == want && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-fn is_tag(tag: &str) -> bool {
-    let b = tag.as_bytes();
-    !b.is_empty()
-        && b.len() <= 128
-        && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
-}
-
 /// Parse RFC 2822 dates as Quay formats them: `Mon, 01 Jan 2024 00:00:00 -0000`.
 fn parse_rfc2822(text: &str) -> Option<i64> {
     let text = text.trim();
@@ -272,7 +263,7 @@ impl Adapter for Quay {
                 log::debug(&format!("skipping expired tag {}", tag.name));
                 continue;
             }
-            if !is_tag(&tag.name) {
+            if !regent_adapter_sdk::is_tag(&tag.name) {
                 log::warn(&format!("skipping tag with an invalid name {:?}", tag.name));
                 continue;
             }

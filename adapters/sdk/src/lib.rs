@@ -53,6 +53,20 @@ pub use info::InfoBuilder;
 /// The result type of every adapter function.
 pub type Result<T, E = AdapterError> = std::result::Result<T, E>;
 
+/// Whether `text` is a tag by the distribution grammar
+/// (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`): what the host accepts in a tag
+/// page. Native APIs also list digests (`sha256:…`) and other names that
+/// are not tags; filter them with this.
+pub fn is_tag(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 128
+        && (bytes[0].is_ascii_alphanumeric() || bytes[0] == b'_')
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
 /// A registry adapter. Implement only what the registry does natively: the
 /// host falls back to the Registry API for anything the adapter does not
 /// list in [`AdapterInfo::capabilities`].

@@ -19,3 +19,20 @@ pub fn require(name: &str, env: &str) -> Result<String> {
         ))
     })
 }
+
+/// An API-endpoint setting's value, trimmed and without a trailing `/`;
+/// `None` when the user gave none. Anything but an http(s) URL is an
+/// `invalid-settings` error naming the setting, with `example` as a hint.
+pub fn endpoint(name: &str, example: &str) -> Result<Option<String>> {
+    let Some(url) = get(name) else {
+        return Ok(None);
+    };
+    let url = url.trim().trim_end_matches('/').to_owned();
+    if url.starts_with("https://") || url.starts_with("http://") {
+        Ok(Some(url))
+    } else {
+        Err(invalid_settings(format!(
+            "`{name}` must be an http(s) URL such as {example}, not `{url}`; check --repo-{name}"
+        )))
+    }
+}

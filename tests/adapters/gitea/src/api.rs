@@ -2,8 +2,8 @@
 //! image reference maps to an owner and a package name, and the URLs built
 //! from them.
 
-use regent_adapter_sdk::errors::invalid_settings;
 use regent_adapter_sdk::http::encode_component;
+pub use regent_adapter_sdk::is_tag;
 use regent_adapter_sdk::{AdapterError, Location, Result, settings};
 
 /// Setting: the API base URL (`https://HOST/api/v1`).
@@ -53,23 +53,15 @@ impl Image {
 /// The API base URL without a trailing `/`: the `gitea-api-url` setting, or
 /// `https://REGISTRY/api/v1` (`http` for loopback registries).
 pub fn base_url(registry: &str) -> Result<String> {
-    match settings::get(API_URL) {
-        Some(url) => {
-            let url = url.trim().trim_end_matches('/').to_owned();
-            if url.starts_with("https://") || url.starts_with("http://") {
-                Ok(url)
-            } else {
-                Err(invalid_settings(format!(
-                    "`{API_URL}` ({API_URL_ENV}) must be an http(s) URL such as \
-                     https://gitea.example.com/api/v1, not `{url}`"
-                )))
-            }
-        }
-        None => Ok(format!(
-            "{}://{registry}/api/v1",
-            regent_adapter_sdk::http::registry_scheme(registry)
-        )),
-    }
+    Ok(
+        match settings::endpoint(API_URL, "https://gitea.example.com/api/v1")? {
+            Some(url) => url,
+            None => format!(
+                "{}://{registry}/api/v1",
+                regent_adapter_sdk::http::registry_scheme(registry)
+            ),
+        },
+    )
 }
 
 /// `GET {base}/packages/{owner}?type=container&q={package}&page={page}&limit=50`.
@@ -90,19 +82,6 @@ pub fn version_url(base: &str, image: &Image, tag: &str) -> String {
         encode_component(&image.package),
         encode_component(tag),
     )
-}
-
-/// Whether `text` is a Docker tag (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`).
-/// Gitea lists untagged manifests under their digest (`sha256:…`), which is
-/// not a tag and must never be reported or deleted as one.
-pub fn is_tag(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 128
-        && (bytes[0].is_ascii_alphanumeric() || bytes[0] == b'_')
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 #[cfg(test)]
